@@ -1,0 +1,421 @@
+"""Streaming a mysqldump file into rows.
+
+Owns: opening the input (``.sql``, ``.sql.gz`` detected by its magic bytes, ``-`` for
+standard input), the sliding byte buffer (memory stays at about two chunks plus the
+largest row, however large the dump), line and byte-offset bookkeeping for errors,
+progress in bytes, and the loop that dispatches statements: ``CREATE TABLE`` gives a
+table's columns, ``INSERT``/``REPLACE`` rows of the wanted tables are yielded one by
+one, everything else (other tables included) is skipped without parsing its values.
+
+Does not own: the value grammar (``tokens``), the statement grammar (``statements``).
+Nothing here knows about chats.
+
+Guarantees: an INSERT for a wanted table is never skipped; a row is yielded only when
+it is complete; a dump cut mid-statement, a malformed value, a column count mismatch
+or a text value that is not UTF-8 raises a :class:`~chatmigrate.errors.DumpError`
+naming the file, line, byte offset and table.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from ..errors import (
+    ColumnCountError,
+    DumpError,
+    InvalidTextError,
+    MalformedStatementError,
+    MissingColumnsError,
+    RowTooLargeError,
+    TruncatedDumpError,
+    UsageError,
+)
+from ..progress import NO_PROGRESS, Progress
+from . import statements as st
+from .tokens import MORE, BadText, Converter, converter_for, scan_tuple, to_text, tuple_regex
+
+CHUNK_SIZE = 4 << 20
+MAX_ROW_BYTES = 64 << 20
+_HEAD_WINDOW = 1 << 16
+_WORD_RE = re.compile(rb"[A-Za-z_]+")
+
+
+@dataclass(slots=True)
+class TableInfo:
+    """What the dump says about one table: its columns and how many rows were read."""
+
+    name: str
+    columns: tuple[st.Column, ...] = ()
+    rows: int = 0
+    inserts: int = 0
+    create_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a wanted table: column name -> value, and where its tuple starts."""
+
+    table: str
+    values: dict[str, Any]
+    offset: int
+
+
+@dataclass(slots=True)
+class _Input:
+    stream: BinaryIO
+    raw: IO[bytes] | None  # the underlying file, for progress on compressed input
+    total: int | None
+    name: str
+    closers: list[IO[bytes]] = field(default_factory=list)
+
+    def position(self, fallback: int) -> int:
+        if self.raw is not None:
+            try:
+                return self.raw.tell()
+            except (OSError, ValueError):
+                pass
+        return fallback
+
+    def close(self) -> None:
+        for c in self.closers:
+            c.close()
+
+
+def _open(source: str | os.PathLike[str] | BinaryIO) -> _Input:
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        if name == "-":
+            raw: IO[bytes] = sys.stdin.buffer
+            total = None
+            closers: list[IO[bytes]] = []
+        else:
+            path = Path(name)
+            if not path.is_file():
+                raise UsageError(f"the dump file {name} does not exist or is not a file: check the path (--dump or MYSQL_DUMP_PATH).")
+            raw = open(path, "rb")  # noqa: SIM115 - closed by _Input.close
+            total = path.stat().st_size
+            closers = [raw]
+    else:
+        raw, name, total, closers = source, getattr(source, "name", "<stream>"), None, []
+    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+        stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+        closers.insert(0, stream)
+    else:
+        stream = buffered  # type: ignore[assignment]
+    return _Input(stream, raw if total is not None else None, total, str(name), closers)
+
+
+class DumpReader:
+    """Iterate over the rows of the wanted tables of one dump, in file order.
+
+    ``tables=None`` reads every table. After (or during) iteration, ``tables`` holds
+    a :class:`TableInfo` for every table seen, and ``completed`` tells whether the
+    dump ended with mysqldump's ``-- Dump completed`` trailer (a dump cut exactly
+    between two statements has no other symptom).
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | BinaryIO,
+        tables: Iterable[str] | None = None,
+        *,
+        progress: Progress = NO_PROGRESS,
+        chunk_size: int = CHUNK_SIZE,
+        max_row_bytes: int = MAX_ROW_BYTES,
+    ) -> None:
+        self.source = source
+        self.wanted = None if tables is None else frozenset(tables)
+        self.progress = progress
+        self.chunk_size = chunk_size
+        self.max_row_bytes = max_row_bytes
+        self.tables: dict[str, TableInfo] = {}
+        self.completed = False
+        self.name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<stream>"
+        # the sliding window
+        self.buf = b""
+        self.pos = 0
+        self.base = 0  # offset of buf[0] in the uncompressed stream
+        self.lines = 0  # newlines before buf[0]
+        self.eof = False
+        self._tail = b""
+        self._delim = b";"
+        self._skip_re = st.SKIP_BODY_RE
+        self._in: _Input | None = None
+
+    # ------------------------------------------------------------------ buffer
+
+    def _fill(self) -> bool:
+        """Drop the consumed prefix and append the next chunk; False at end of input."""
+        assert self._in is not None
+        if self.eof:
+            return False
+        keep = self.pos
+        self.lines += self.buf.count(b"\n", 0, keep)
+        self.base += keep
+        want = max(self.chunk_size, len(self.buf) - keep)  # grow geometrically for big rows
+        data = self._in.stream.read(want)
+        self.buf = self.buf[keep:] + data
+        self.pos = 0
+        if data:
+            self._tail = (self._tail + data[-4096:])[-4096:]
+        else:
+            self.eof = True
+        self.progress.update(self._in.position(self.base + len(self.buf)))
+        return bool(data)
+
+    def _ensure(self, n: int) -> None:
+        while len(self.buf) - self.pos < n and self._fill():
+            pass
+
+    def _mark(self, p: int) -> tuple[int, bytes, int, int]:
+        """A cheap bookmark of position ``p``; its line number is counted only if needed."""
+        return (self.lines, self.buf, p, self.base)
+
+    @staticmethod
+    def _at_mark(name: str, mark: tuple[int, bytes, int, int]) -> dict[str, Any]:
+        lines, buf, p, base = mark
+        return {
+            "path": name,
+            "line": lines + buf.count(b"\n", 0, p) + 1,
+            "offset": base + p,
+            "excerpt": buf[p : p + 80],
+        }
+
+    def _at(self, mark: tuple[int, bytes, int, int]) -> dict[str, Any]:
+        return self._at_mark(self.name, mark)
+
+    def _where(self, p: int) -> dict[str, Any]:
+        return self._at(self._mark(p))
+
+    # ------------------------------------------------------------------ driving
+
+    def __iter__(self) -> Iterator[Row]:
+        self._in = _open(self.source)
+        self.name = self._in.name
+        self.progress.start(f"reading {Path(self.name).name}", self._in.total, "bytes")
+        try:
+            yield from self._statements()
+        except (DumpError, UsageError):
+            raise
+        except OSError as exc:  # e.g. a corrupt gzip stream
+            raise DumpError(f"the dump could not be read ({exc})", **self._where(self.pos)) from exc
+        finally:
+            self._in.close()
+            self.progress.finish()
+        self.completed = b"-- Dump completed" in self._tail
+
+    def _statements(self) -> Iterator[Row]:
+        while True:
+            self._skip_gap()
+            if self.pos >= len(self.buf):
+                break  # _skip_gap only returns at the end of the buffer at EOF
+            self._ensure(_HEAD_WINDOW)
+            buf, pos = self.buf, self.pos
+            if buf.startswith(self._delim, pos) or buf[pos] == 59:
+                self.pos = pos + (len(self._delim) if buf.startswith(self._delim, pos) else 1)
+                continue
+            word_m = _WORD_RE.match(buf, pos)
+            word = word_m.group(0).upper() if word_m else b""
+            if word in (b"INSERT", b"REPLACE"):
+                yield from self._insert()
+            elif word == b"CREATE" and (head := st.CREATE_TABLE_HEAD_RE.match(buf, pos)):
+                self._create_table(head)
+            elif word == b"DELIMITER":
+                self._delimiter()
+            else:
+                self._skip_statement(keep=False)
+
+    def _skip_gap(self) -> None:
+        while True:
+            m = st.GAP_RE.match(self.buf, self.pos)
+            self.pos = m.end()  # type: ignore[union-attr]
+            rest = self.buf[self.pos : self.pos + 2]
+            incomplete = self.pos >= len(self.buf) - 1 or rest in (b"/*", b"--") or rest[:1] == b"#"
+            if not incomplete:
+                return
+            if not self._fill():
+                if rest == b"/*":
+                    raise TruncatedDumpError("the dump ends inside a /* comment */", **self._where(self.pos))
+                return
+
+    # ------------------------------------------------------------------ statements
+
+    def _skip_statement(self, *, keep: bool) -> bytes:
+        """Move past the current statement; return its text when ``keep``.
+
+        Without ``keep`` the skipped bytes are dropped as it goes, so a statement of
+        any size is skipped in bounded memory (only a single quoted string must fit).
+        """
+        mark = self._mark(self.pos)
+        p = self.pos
+        while True:
+            m = self._skip_re.match(self.buf, p)
+            p = m.end()  # type: ignore[union-attr]
+            if self.buf.startswith(self._delim, p):
+                text = self.buf[self.pos : p] if keep else b""
+                self.pos = p + len(self._delim)
+                return text
+            # stopped early: an unterminated quote or comment, the end of the buffer,
+            # or the first bytes of a multi-byte delimiter cut by the end of the buffer
+            if p == len(self.buf):
+                for k in range(len(self._delim) - 1, 0, -1):
+                    if self.buf.endswith(self._delim[:k]):
+                        p -= k
+                        break
+            if not keep:
+                self.pos = p
+            if len(self.buf) - self.pos > self.max_row_bytes:
+                raise RowTooLargeError("a statement or quoted string is larger than the row size limit", **self._at(mark))
+            p -= self.pos  # _fill drops everything before self.pos
+            if not self._fill():
+                raise TruncatedDumpError("the dump ends in the middle of a statement", **self._at(mark))
+
+    def _delimiter(self) -> None:
+        m = st.DELIMITER_RE.match(self.buf, self.pos)
+        if m is None:
+            raise MalformedStatementError("a DELIMITER line without a delimiter", **self._where(self.pos))
+        self._delim = m.group(1)
+        self._skip_re = st.skip_body_regex(self._delim)
+        self.pos = m.end()
+
+    def _create_table(self, head: re.Match[bytes]) -> None:
+        name = st.unquote_identifier(head.group(1))
+        mark = self._mark(self.pos)
+        text = self._skip_statement(keep=True)
+        body = st.table_body(text)
+        if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
+            return
+        info = self.tables.setdefault(name, TableInfo(name))
+        info.columns = tuple(st.parse_columns(body))
+        info.create_line = self._at(mark)["line"]
+
+    def _insert(self) -> Iterator[Row]:
+        m = st.INSERT_HEAD_RE.match(self.buf, self.pos)
+        if m is None:
+            raise MalformedStatementError(
+                "an INSERT statement whose table name or VALUES keyword cannot be read", **self._where(self.pos)
+            )
+        table = st.unquote_identifier(m.group(1))
+        info = self.tables.setdefault(table, TableInfo(table))
+        info.inserts += 1
+        if self.wanted is not None and table not in self.wanted:
+            self._skip_statement(keep=False)
+            return
+        if m.group(2) is not None:
+            names = st.identifier_list(m.group(2))
+        elif info.columns:
+            names = [c.name for c in info.columns]
+        else:
+            raise MissingColumnsError(
+                "an INSERT has no column list and no CREATE TABLE came before it",
+                table=table,
+                **self._where(self.pos),
+            )
+        types = {c.name: c.type for c in info.columns}
+        convs = [converter_for(types.get(n, "text")) for n in names]
+        self.pos = m.end()
+        yield from self._tuples(info, names, convs)
+
+    def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter]) -> Iterator[Row]:
+        n = len(names)
+        table = info.name
+        match = tuple_regex(n).match
+        buf, pos, base = self.buf, self.pos, self.base
+        count = 0
+        try:
+            while True:
+                m = match(buf, pos)
+                if m is not None:
+                    raws = m.groups()
+                    sep = raws[n]
+                    offset = base + m.start()
+                    pos = m.end()
+                else:
+                    self.pos = pos
+                    raws, sep, offset = self._slow_tuple(n, table)
+                    buf, pos, base = self.buf, self.pos, self.base
+                try:
+                    values = [c(r) for c, r in zip(convs, raws)]
+                except BadText:
+                    self.pos = pos
+                    raise self._bad_text(table, names, convs, raws, offset) from None
+                except (ValueError, ArithmeticError) as exc:
+                    raise MalformedStatementError(
+                        f"a value cannot be converted ({exc})", table=table, **self._where(offset - self.base)
+                    ) from None
+                count += 1
+                yield Row(table, dict(zip(names, values)), offset)
+                if sep == b";":
+                    break
+        finally:
+            info.rows += count
+        self.pos = pos
+
+    def _slow_tuple(self, n: int, table: str) -> tuple[Any, bytes, int]:
+        mark = self._mark(self.pos)
+        while True:
+            status, a, b, at = scan_tuple(self.buf, self.pos)
+            if status == "ok":
+                if len(a) != n:
+                    raise ColumnCountError(
+                        f"a row has {len(a)} values but the table has {n} columns",
+                        table=table,
+                        **self._where(self.pos),
+                    )
+                offset = self.base + self.pos
+                self.pos = at
+                return a, b, offset
+            if status == "error":
+                raise MalformedStatementError(a, table=table, **self._where(at))
+            if len(self.buf) - self.pos > self.max_row_bytes:
+                raise RowTooLargeError("a row is larger than the row size limit", table=table, **self._at(mark))
+            if not self._fill():
+                raise TruncatedDumpError("the dump ends in the middle of a row", table=table, **self._at(mark))
+
+    def _bad_text(self, table: str, names: list[str], convs: list[Converter], raws: Any, offset: int) -> DumpError:
+        key = None
+        try:
+            key = str(to_text(raws[0]))
+        except BadText:
+            pass
+        column = names[0]
+        for name, conv, raw in zip(names, convs, raws):
+            try:
+                conv(raw)
+            except BadText:
+                column = name
+                break
+        where = self._where(max(0, offset - self.base))
+        return InvalidTextError(row_key=key, column=column, table=table, **where)
+
+
+def read_rows(
+    source: str | os.PathLike[str] | BinaryIO,
+    tables: Iterable[str] | None = None,
+    *,
+    progress: Progress = NO_PROGRESS,
+) -> Iterator[Row]:
+    """Yield every row of the wanted tables (all tables when ``None``), in file order."""
+    return iter(DumpReader(source, tables, progress=progress))
+
+
+def scan_dump(
+    source: str | os.PathLike[str] | BinaryIO,
+    tables: Iterable[str] | None = None,
+    *,
+    progress: Progress = NO_PROGRESS,
+) -> DumpReader:
+    """Read a whole dump and return the reader, whose ``tables`` then hold counts."""
+    reader = DumpReader(source, tables, progress=progress)
+    for _ in reader:
+        pass
+    return reader

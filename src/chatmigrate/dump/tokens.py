@@ -1,0 +1,258 @@
+"""Values of one INSERT tuple: lexing and conversion to Python.
+
+Owns: the byte-level grammar of a mysqldump value (quoted strings with every MySQL
+backslash escape and doubled quotes, ``NULL``, numbers, ``0x..`` hex, ``X'..'``,
+``b'..'`` bit literals, ``_binary '..'`` and other charset introducers), the compiled
+whole-tuple regular expressions (one per column count, so a tuple is matched by one
+call into the regex engine) and the per-column converters that turn raw bytes into
+``str`` / ``bytes`` / ``int`` / ``Decimal`` / ``float`` / ``None``.
+
+Does not own: finding statements in a stream, buffering, or error context (line,
+offset, table): converters raise :class:`BadText` and the reader adds the context.
+Nothing here knows about chats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+# A single-quoted string: any byte but quote/backslash, a backslash escape of any byte,
+# or a doubled quote. Unrolled and possessive so the engine never backtracks into it.
+SQ = rb"'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+'"
+DQ = rb'"[^"\\]*+(?:(?:\\.|"")[^"\\]*+)*+"'
+NUMBER = rb"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+VALUE = (
+    rb"(?:" + SQ
+    + rb"|NULL|null"
+    + rb"|0x[0-9A-Fa-f]*"
+    + rb"|" + NUMBER
+    + rb"|_[A-Za-z0-9]+[ \t\r\n]*" + SQ
+    + rb"|[xXbB]'[0-9A-Fa-f]*'"
+    + rb"|" + DQ
+    + rb")"
+)
+WS = rb"[ \t\r\n]*"
+
+VALUE_RE = re.compile(VALUE, re.S)
+# A prefix of a value that runs into the end of the buffer (more input may complete it).
+PARTIAL_VALUE_RE = re.compile(
+    rb"(?:'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+\\?"
+    rb'|"[^"\\]*+(?:(?:\\.|"")[^"\\]*+)*+\\?'
+    rb"|_[A-Za-z0-9]*[ \t\r\n]*(?:'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+\\?)?"
+    rb"|N(?:U(?:L)?)?|n(?:u(?:l)?)?"
+    rb"|[-+]?[0-9.]*(?:[eE][-+]?[0-9]*)?"
+    rb"|0x[0-9A-Fa-f]*"
+    rb"|[xXbB](?:'[0-9A-Fa-f]*)?)\Z",
+    re.S,
+)
+
+
+@lru_cache(maxsize=64)
+def tuple_regex(n: int) -> re.Pattern[bytes]:
+    """The regex matching one whole tuple of ``n`` values plus its separator.
+
+    Groups 1..n are the raw values, group n+1 is the separator after the tuple:
+    ``,`` (another tuple follows) or ``;`` (end of statement).
+    """
+    if n < 1:
+        raise ValueError("a tuple has at least one value")
+    body = WS + rb"(" + VALUE + rb")" + (WS + rb"," + WS + rb"(" + VALUE + rb")") * (n - 1)
+    return re.compile(WS + rb"\(" + body + WS + rb"\)" + WS + rb"([,;])", re.S)
+
+
+# --------------------------------------------------------------------------- escapes
+
+_ESCAPES: dict[bytes, bytes] = {bytes([b]): bytes([b]) for b in range(256)}
+_ESCAPES.update(
+    {
+        b"0": b"\x00",
+        b"b": b"\x08",
+        b"n": b"\n",
+        b"r": b"\r",
+        b"t": b"\t",
+        b"Z": b"\x1a",
+        # MySQL keeps the backslash before % and _ (they are LIKE wildcards).
+        b"%": b"\\%",
+        b"_": b"\\_",
+    }
+)
+_ESCAPE_RE = re.compile(rb"\\(.)|''|\"\"", re.S)
+
+
+def _escape_sub(m: re.Match[bytes]) -> bytes:
+    c = m.group(1)
+    if c is None:  # a doubled quote
+        return m.group(0)[:1]
+    return _ESCAPES[c]
+
+
+def unescape(body: bytes) -> bytes:
+    """Decode MySQL backslash escapes and doubled quotes in a string body."""
+    if b"\\" not in body and b"''" not in body and b'""' not in body:
+        return body
+    return _ESCAPE_RE.sub(_escape_sub, body)
+
+
+def escape(value: bytes) -> bytes:
+    """Encode bytes as the body of a MySQL single-quoted string, as mysqldump does."""
+    return (
+        value.replace(b"\\", b"\\\\")
+        .replace(b"\x00", b"\\0")
+        .replace(b"\n", b"\\n")
+        .replace(b"\r", b"\\r")
+        .replace(b"\x1a", b"\\Z")
+        .replace(b"'", b"\\'")
+        .replace(b'"', b'\\"')
+    )
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+class BadText(ValueError):
+    """A text value whose bytes are not valid UTF-8 (the reader adds table/row/offset)."""
+
+
+def string_bytes(raw: bytes) -> bytes | None:
+    """The bytes a raw value stands for, whatever its lexical form (``None`` for NULL)."""
+    q = raw[0]
+    if q == 39 or q == 34:  # ' or "
+        return unescape(raw[1:-1])
+    if q == 78 or q == 110:  # NULL / null
+        return None
+    if q == 95:  # _binary '...' and other introducers
+        return unescape(raw[raw.index(b"'") + 1 : -1])
+    if raw[:2] == b"0x":
+        return bytes.fromhex(raw[2:].decode("ascii"))
+    if q in (120, 88):  # x'..' / X'..'
+        return bytes.fromhex(raw[2:-1].decode("ascii"))
+    if q in (98, 66):  # b'0101'
+        bits = raw[2:-1].decode("ascii") or "0"
+        return int(bits, 2).to_bytes(max(1, (len(bits) + 7) // 8), "big")
+    return raw  # a number, as written
+
+
+def to_text(raw: bytes) -> str | None:
+    q = raw[0]
+    if q == 39:
+        body = raw[1:-1]
+        if b"\\" in body or b"''" in body:
+            body = unescape(body)
+    elif q == 78 or q == 110:
+        return None
+    else:
+        b = string_bytes(raw)
+        if b is None:
+            return None
+        body = b
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadText(str(exc)) from None
+
+
+def to_bytes(raw: bytes) -> bytes | None:
+    return string_bytes(raw)
+
+
+def to_int(raw: bytes) -> int | None:
+    q = raw[0]
+    if q == 78 or q == 110:
+        return None
+    if q == 39 or q == 34:
+        return int(unescape(raw[1:-1]))
+    if q in (98, 66):  # bit literal in an integer column
+        return int(raw[2:-1] or b"0", 2)
+    return int(raw)
+
+
+def to_decimal(raw: bytes) -> Decimal | None:
+    b = string_bytes(raw)
+    return None if b is None else Decimal(b.decode("ascii"))
+
+
+def to_float(raw: bytes) -> float | None:
+    b = string_bytes(raw)
+    return None if b is None else float(b)
+
+
+Converter = Callable[[bytes], Any]
+
+_INT_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year", "serial")
+_BYTES_TYPES = (
+    "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit",
+    "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+    "multipolygon", "geometrycollection",
+)
+_DECIMAL_TYPES = ("decimal", "numeric", "dec", "fixed")
+_FLOAT_TYPES = ("float", "double", "real")
+
+
+def converter_for(column_type: str) -> Converter:
+    """Pick the converter for a column from its SQL type (``varchar(36)``, ``enum(..)``...)."""
+    base = re.split(r"[\s(]", column_type.strip().lower(), maxsplit=1)[0]
+    if base in _INT_TYPES:
+        return to_int
+    if base in _BYTES_TYPES:
+        return to_bytes
+    if base in _DECIMAL_TYPES:
+        return to_decimal
+    if base in _FLOAT_TYPES:
+        return to_float
+    return to_text
+
+
+# --------------------------------------------------------------------------- slow path
+
+WS_RE = re.compile(WS)
+
+MORE = "more"  # the tuple runs past the end of the buffer: read more input and retry
+
+
+def scan_tuple(buf: bytes, pos: int) -> tuple[str, Any, Any, int]:
+    """Lex one tuple value by value; the careful path behind :func:`tuple_regex`.
+
+    Returns ``("ok", raws, separator, end)``, ``(MORE, None, None, pos)`` when the
+    input ends inside the tuple, or ``("error", problem, None, at)`` with the offset
+    in ``buf`` where the input stops making sense.
+    """
+    end = len(buf)
+    p = WS_RE.match(buf, pos).end()  # type: ignore[union-attr]
+    if p >= end:
+        return (MORE, None, None, pos)
+    if buf[p] != 40:  # (
+        return ("error", "expected '(' to start a row", None, p)
+    p += 1
+    raws: list[bytes] = []
+    while True:
+        p = WS_RE.match(buf, p).end()  # type: ignore[union-attr]
+        if p >= end:
+            return (MORE, None, None, pos)
+        m = VALUE_RE.match(buf, p)
+        if m is None:
+            if PARTIAL_VALUE_RE.match(buf, p):
+                return (MORE, None, None, pos)
+            what = "expected a value" if raws or buf[p] != 41 else "a row has no values"
+            return ("error", what, None, p)
+        if m.end() >= end:
+            return (MORE, None, None, pos)
+        raws.append(m.group(0))
+        p = WS_RE.match(buf, m.end()).end()  # type: ignore[union-attr]
+        if p >= end:
+            return (MORE, None, None, pos)
+        c = buf[p]
+        if c == 44:  # ,
+            p += 1
+            continue
+        if c != 41:  # )
+            return ("error", "expected ',' or ')' after a value", None, p)
+        p = WS_RE.match(buf, p + 1).end()  # type: ignore[union-attr]
+        if p >= end:
+            return (MORE, None, None, pos)
+        if buf[p] in (44, 59):  # , ;
+            return ("ok", raws, buf[p : p + 1], p + 1)
+        return ("error", "expected ',' or ';' after a row", None, p)

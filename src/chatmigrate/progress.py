@@ -1,0 +1,35 @@
+"""How the core reports progress without knowing about terminals.
+
+Owns: the small ``Progress`` protocol that long-running library functions accept, and
+``NO_PROGRESS``, its no-op default. The CLI passes an adapter over a rich progress bar;
+tests and library users pass nothing. Nothing here imports another chatmigrate module.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
+        """A new task begins: ``total`` units of work (``None`` when unknown)."""
+
+    def update(self, done: int) -> None:
+        """``done`` units of the current task are complete (absolute, not a delta)."""
+
+    def finish(self) -> None:
+        """The current task is complete."""
+
+
+class _NoProgress:
+    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+NO_PROGRESS: Progress = _NoProgress()
