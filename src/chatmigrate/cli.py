@@ -1,0 +1,394 @@
+"""The ``chatmigrate`` command line: the only module that imports click and rich.
+
+Owns: option parsing, environment fallbacks (``MYSQL_DUMP_PATH``, ``DATABASE_URL``),
+the rich progress bar adapter, printing results, and turning every
+:class:`~chatmigrate.errors.ChatmigrateError` into one sentence on stderr with its
+exit code (2 bad input/usage, 1 problems found). A traceback is shown only with
+``--debug``. Each command parses its options, calls one library function, prints.
+
+Does not own: any migration logic; nothing imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from . import __version__
+from .errors import ChatmigrateError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class RichProgress:
+    """Adapter from the core's Progress protocol to a rich progress bar (or log lines)."""
+
+    def __init__(self, console: Console = err) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._label = ""
+        self._unit = "rows"
+        self._done = 0
+
+    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
+        self._label, self._unit, self._done = label, unit, 0
+        if not self.live:
+            self.console.print(f"… {label}")
+            return
+        speed = TransferSpeedColumn() if unit == "bytes" else TextColumn("{task.fields[rate]}")
+        count = TextColumn("") if unit == "bytes" else MofNCompleteColumn()
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), count, speed,
+            TimeElapsedColumn(), console=self.console, transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(label, total=total, rate="")
+
+    def update(self, done: int) -> None:
+        self._done = done
+        if self._bar is not None:
+            task = self._bar.tasks[0]
+            rate = f"{done / task.elapsed:,.0f} {self._unit}/s" if task.elapsed else ""
+            self._bar.update(self._task, completed=done, rate=rate)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _run(debug: bool, fn: Callable[[], int | None]) -> None:
+    """Call one library function; map our errors to a sentence and an exit code."""
+    try:
+        code = fn() or 0
+    except ChatmigrateError as exc:
+        if debug:
+            err.print_exception()
+        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was committed by the step that was running.")
+        sys.exit(130)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chatmigrate")
+@click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Migrate chat history from a legacy MySQL dump into Supabase PostgreSQL."""
+    ctx.obj = {"debug": debug}
+
+
+# --------------------------------------------------------------------------- inspect
+
+
+@cli.command()
+@click.argument("dump", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--table", "-t", "tables", multiple=True, help="Only this table (repeatable). Default: all.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_context
+def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: bool) -> None:
+    """Print each table's columns and row count, read straight from a dump file."""
+    from .dump import scan_dump
+
+    def go() -> int:
+        reader = scan_dump(dump, tables or None, progress=RichProgress())
+        names = [t for t in tables] if tables else sorted(reader.tables)
+        found = {n: reader.tables[n] for n in names if n in reader.tables}
+        if as_json:
+            doc = {
+                "dump": dump,
+                "completed": reader.completed,
+                "tables": {
+                    n: {
+                        "columns": [{"name": c.name, "type": c.type} for c in t.columns],
+                        "rows": t.rows if (not tables or n in tables) else None,
+                        "insert_statements": t.inserts,
+                    }
+                    for n, t in found.items()
+                },
+                "missing_tables": [n for n in names if n not in found],
+            }
+            click.echo(json.dumps(doc, indent=2))
+        else:
+            table = Table(title=f"{dump}", title_justify="left")
+            table.add_column("table")
+            table.add_column("rows", justify="right")
+            table.add_column("columns")
+            for n, t in found.items():
+                table.add_row(n, f"{t.rows:,}", ", ".join(f"{c.name} {c.type}" for c in t.columns))
+            out.print(table)
+            for n in names:
+                if n not in found:
+                    out.print(f"[yellow]table `{n}` is not in the dump[/]")
+            if not reader.completed:
+                out.print("[yellow]warning: the dump has no '-- Dump completed' trailer; it may be truncated.[/]")
+        return 0 if len(found) == len(names) else 1
+
+    _run(ctx.obj["debug"], go)
+
+
+# --------------------------------------------------------------------------- phase 6
+
+DEFAULT_TEMP = "scripts/migration/temp"
+dump_option = click.option(
+    "--dump", envvar="MYSQL_DUMP_PATH", required=True, type=click.Path(dir_okay=False),
+    help="The legacy mysqldump file (.sql or .sql.gz). Env: MYSQL_DUMP_PATH.",
+)
+temp_option = click.option(
+    "--temp-dir", default=DEFAULT_TEMP, show_default=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the phase files (inputs from Phases 1 and 4, outputs of this phase).",
+)
+url_option = click.option(
+    "--database-url", envvar="DATABASE_URL", required=True, metavar="URL",
+    help="Target PostgreSQL URL (e.g. local Supabase). Env: DATABASE_URL.",
+)
+tz_option = click.option(
+    "--source-timezone", default=None, metavar="ZONE",
+    help="Time zone of the legacy DATETIME values (default UTC, as the legacy system wrote them).",
+)
+rate_option = click.option(
+    "--max-error-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+    help="Stop and commit nothing when more than this share of rows fails (the plan's 5%).",
+)
+index_option = click.option("--skip-indexes", is_flag=True, help="Do not create the plan's indexes after loading.")
+
+
+def _reasons_table(title: str, counts: dict[str, int]) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("reason")
+    t.add_column("count", justify="right")
+    for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        t.add_row(reason, f"{n:,}")
+    return t
+
+
+def print_extract(res: Any) -> None:
+    m = res.metadata
+    out.print(
+        f"[bold]Step 1 extract[/]: {m['total_mysql_chats']:,} chats, {m['total_mysql_messages']:,} messages, "
+        f"{m['total_mysql_bookings']:,} bookings in the dump; {m['active_chats']:,} active chats"
+    )
+    out.print(
+        f"  processed: [green]{m['processed_chats']:,} chats, {m['processed_messages']:,} messages[/] "
+        f"({m['image_messages']:,} images; senders: {m['sender_distribution']['customer']:,} customer, "
+        f"{m['sender_distribution']['stylist']:,} stylist)"
+    )
+    out.print(f"  skipped: {m['skipped_chats']:,} chats, {m['skipped_messages']:,} messages")
+    if res.chat_skips:
+        out.print(_reasons_table("  skipped chats by reason", dict(res.chat_skips)))
+    if res.message_skips:
+        out.print(_reasons_table("  skipped messages by reason", dict(res.message_skips)))
+    if res.warnings:
+        out.print(f"  [yellow]{res.warnings:,} message(s) changed (NUL removed): listed under warnings[/]")
+    out.print(f"  wrote {res.extracted_path} and {res.skipped_path}")
+
+
+@cli.command()
+@dump_option
+@temp_option
+@tz_option
+@click.pass_context
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None) -> None:
+    """Step 1: read chats and messages from the dump and apply the plan's rules."""
+    from .steps.extract import extract as run_extract
+
+    _run(ctx.obj["debug"], lambda: print_extract(
+        run_extract(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())))
+
+
+def print_create(res: Any) -> None:
+    c = res.counts
+    out.print(f"[bold]Step 2 create[/] ({res.duration_seconds:.1f} s, committed in one transaction)")
+    for label, k in (("chats", c.chats), ("messages", c.messages), ("media", c.media)):
+        colour = "red" if k.failed else "green"
+        out.print(
+            f"  {label:9} to create {k.attempted:>10,}  created [{colour}]{k.created:>10,}[/]  "
+            f"already present {k.present:>10,}  failed [{colour}]{k.failed:>8,}[/]"
+        )
+    if res.indexes:
+        out.print(f"  indexes ensured: {', '.join(res.indexes)}")
+
+
+@cli.command()
+@temp_option
+@url_option
+@rate_option
+@index_option
+@click.pass_context
+def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate: float, skip_indexes: bool) -> None:
+    """Step 2: write chats, messages and media to the target, all or nothing."""
+    from .steps.create import create as run_create
+
+    def go() -> int:
+        res = run_create(temp_dir, database_url, max_error_rate=max_error_rate,
+                         indexes=not skip_indexes, progress=RichProgress())
+        print_create(res)
+        return 1 if (res.counts.chats.failed or res.counts.messages.failed or res.counts.media.failed) else 0
+
+    _run(ctx.obj["debug"], go)
+
+
+@cli.command()
+@url_option
+@click.pass_context
+def schema(ctx: click.Context, database_url: str) -> None:
+    """Create the target tables (Supabase shape) where absent: for demos and tests."""
+    from .target.db import create_schema, redact
+
+    def go() -> int:
+        tables = create_schema(database_url)
+        out.print(f"target {redact(database_url)} has: {', '.join(tables)}")
+        return 0
+
+    _run(ctx.obj["debug"], go)
+
+
+def print_validate(res: Any) -> None:
+    d = res.doc
+    verdict = "[green]is_valid: true[/]" if res.is_valid else "[red]is_valid: false[/]"
+    out.print(f"[bold]Step 3 validate[/]: {verdict}")
+    out.print(
+        f"  dump {d['total_mysql_chats']:,} chats / {d['total_mysql_messages']:,} messages; expected in target "
+        f"{d['expected_chats']:,} / {d['expected_messages']:,} (+{d['expected_media']:,} media); target holds "
+        f"{d['total_pg_chats']:,} / {d['total_pg_messages']:,}"
+    )
+    out.print(
+        f"  every row checked: missing {len(d['missing_chats']):,} chats, {len(d['missing_messages']):,} messages, "
+        f"{len(d['missing_media']):,} media; sender mismatches {len(d['message_sender_mismatches']):,}; "
+        f"content mismatches {len(d['message_content_mismatches']):,}; orphans "
+        f"{len(d['orphaned_chats']):,} chats, {len(d['orphaned_messages']):,} messages"
+    )
+    skipped = d["intentionally_skipped"]
+    out.print(f"  intentionally skipped (not missing): {skipped['chats']:,} chats, {skipped['messages']:,} messages")
+    t = Table(title="  the plan's SQL checks", title_justify="left")
+    t.add_column("section")
+    t.add_column("check")
+    t.add_column("status")
+    t.add_column("figures")
+    colours = {"PASSED": "green", "WARNING": "yellow", "FAILED": "red", "ERROR": "red", "INFO": "dim"}
+    for x in res.suite:
+        t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
+    out.print(t)
+    for e in d["validation_errors"]:
+        out.print(f"  [red]✗[/] {e}")
+    out.print(f"  wrote {res.path}")
+
+
+@cli.command()
+@click.option("--dump", envvar="MYSQL_DUMP_PATH", type=click.Path(dir_okay=False),
+              help="The legacy mysqldump file. Env: MYSQL_DUMP_PATH.")
+@temp_option
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL", help="Target PostgreSQL URL. Env: DATABASE_URL.")
+@tz_option
+@click.option("--sql", "print_sql", is_flag=True, help="Only print the plan's SQL validation suite, for psql.")
+@click.pass_context
+def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url: str | None,
+             source_timezone: str | None, print_sql: bool) -> None:
+    """Step 3: check every migrated row against the dump, and run the plan's SQL checks."""
+    from .errors import UsageError
+
+    def go() -> int:
+        if print_sql:
+            from .target.suite import suite_sql
+
+            click.echo(suite_sql())
+            return 0
+        if not dump:
+            raise UsageError("validate needs the dump: pass --dump or set MYSQL_DUMP_PATH.")
+        if not database_url:
+            raise UsageError("validate needs the target: pass --database-url or set DATABASE_URL.")
+        from .steps.validate import validate as run_validate
+
+        res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=RichProgress())
+        print_validate(res)
+        return 0 if res.is_valid else 1
+
+    _run(ctx.obj["debug"], go)
+
+
+def print_run_step(step: str, res: Any) -> None:
+    {"extraction": print_extract, "creation": print_create, "validation": print_validate}[step](res)
+
+
+@cli.command()
+@dump_option
+@temp_option
+@url_option
+@tz_option
+@rate_option
+@index_option
+@click.pass_context
+def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
+        max_error_rate: float, skip_indexes: bool) -> None:
+    """Preflight, extract, create, indexes and validate, in one go."""
+    from .steps.run import run as run_all
+
+    def go() -> int:
+        res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
+                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step)
+        s = res.stats
+        verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
+        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir}/phase-6-migration-stats.json")
+        return 0 if res.success else 1
+
+    _run(ctx.obj["debug"], go)
+
+
+@cli.command()
+@temp_option
+@url_option
+@click.option("--all", "everything", is_flag=True, help="The plan's full wipe: every chat, message and chat image.")
+@click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
+@click.pass_context
+def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool) -> None:
+    """Delete exactly the rows this migration wrote (chats-created.json), then its files."""
+    from .errors import UsageError
+    from .steps.rollback import rollback as run_rollback
+
+    def go() -> int:
+        if everything and not yes:
+            raise UsageError("--all deletes every chat, message and chat image in the target: add --yes to confirm.")
+        counts, removed = run_rollback(temp_dir, database_url, everything=everything)
+        out.print(f"deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
+        if counts.kept_chats or counts.kept_messages:
+            out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
+                      "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
+        out.print(f"removed {', '.join(removed) if removed else 'no files'} from {temp_dir}")
+        return 0
+
+    _run(ctx.obj["debug"], go)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="chatmigrate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print("aborted.")
+        sys.exit(130)

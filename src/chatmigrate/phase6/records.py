@@ -1,0 +1,124 @@
+"""Typed records passed between the Phase 6 stages, and the plan's skip reasons.
+
+Owns: the legacy row types (read from the dump), the target row types (what step 2
+writes), skip and failure records, and the reason strings the plan names. Plain data,
+no I/O, no rules: everything else imports from here, this imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+# --- the plan's skip reasons (step 1) --------------------------------------------
+CHAT_NOT_ACTIVE = "Chat is not active"
+NO_BOOKING = "No booking found for this chat"
+BOOKING_NOT_MIGRATED = "Booking was not migrated to PostgreSQL"
+CHAT_INVALID_CREATED_AT = "Invalid created_at: {value}"
+MESSAGE_CHAT_NOT_FOUND = "Could not find chat for this message"
+MESSAGE_CHAT_NOT_PROCESSED = "Chat was not processed"
+UNKNOWN_SENDER = "Unknown sender type: {value}"
+INVALID_CREATED_AT = "Invalid created_at: {value}"
+SENDER_UNRESOLVED = "Could not resolve sender"
+
+CHAT_TABLES = ("booking", "chat", "message")
+MEDIA_TYPE = "chat_image"
+MEDIA_BUCKET = "chat-media"
+# Media ids are derived from the message id, so every re-run plans the same rows.
+MEDIA_NAMESPACE = uuid.UUID("6f1c3c1e-6b0e-4c55-9a55-3b7f0f0c6d11")
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyBooking:
+    id: str  # lowercased
+    buyer_id: str | None
+    stylist_id: str | None
+    chat_id: str | None  # lowercased; the link from the booking side
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyChat:
+    id: str  # as in the dump
+    buyer_id: str | None
+    stylist_id: str | None
+    booking_id: str | None
+    is_active: Any
+    created_at: str | None
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMessage:
+    id: str
+    message: str
+    is_image: Any
+    is_from: str | None
+    chat_id: str | None
+    is_unread: Any
+    created_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetChat:
+    id: str
+    booking_id: str
+    created_at: str
+    updated_at: str
+    customer_id: str | None = None  # new profile ids of the booking's buyer and stylist,
+    stylist_id: str | None = None  # for sender resolution (None: not in the mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetMessage:
+    id: str
+    chat_id: str
+    sender_id: str
+    sender_role: str  # "customer" | "stylist"
+    content: str
+    is_read: bool
+    created_at: str
+    has_image: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMedia:
+    id: str
+    message_id: str
+    chat_id: str
+    owner_id: str
+    file_path: str  # bucket-relative: {chat_id}/{message_id}/{file name}
+    source_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A legacy row intentionally left behind by the rules, with the plan's reason."""
+
+    kind: str  # "chat" | "message"
+    id: str
+    parent_id: str | None  # the chat's booking_id / the message's chat_id
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A row step 2 could not insert, with the reason found in the target."""
+
+    kind: str  # "chat" | "message" | "media"
+    id: str
+    parent_id: str | None
+    error: str
+
+
+def media_id(message_id: str) -> str:
+    return str(uuid.uuid5(MEDIA_NAMESPACE, message_id))
+
+
+def reason_kind(reason: str) -> str:
+    """Group parametrised reasons ("Unknown sender type: x") under their template."""
+    for template in (UNKNOWN_SENDER, INVALID_CREATED_AT):
+        prefix = template.split("{")[0]
+        if reason.startswith(prefix):
+            return prefix.rstrip(": ")
+    return reason

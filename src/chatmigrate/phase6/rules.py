@@ -1,0 +1,184 @@
+"""Step 1's rules: which legacy chats and messages migrate, and what they become.
+
+Owns: the plan's decisions, as pure functions over typed rows: the chat rules (active,
+booking found, booking migrated, in that order), the message rules (chat found, chat
+processed, sender type, created_at, sender resolved, in that order), sender resolution
+(buyer -> the chat's booking's buyer -> new profile id; stylist likewise), read status
+(``is_read = is_unread == 0``), NUL removal, image messages (content ``''`` and a
+planned ``chat_image`` media row) and UTC ISO timestamps.
+
+Does not own: reading the dump or the phase files, writing anything (``steps``).
+No I/O, no database: every function here is table-testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from . import records as r
+
+
+@dataclass(slots=True)
+class Lookups:
+    """Everything the rules need besides the row itself."""
+
+    bookings: dict[str, r.LegacyBooking]  # legacy booking id (lowercase) -> booking
+    migrated: frozenset[str]  # booking ids with success: true in bookings-created.json
+    mapping: dict[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
+    source_tz: tzinfo | None = None  # None: legacy values are UTC wall time
+    chats: dict[str, r.TargetChat | None] = field(default_factory=dict)  # every legacy chat id (lowercase)
+
+
+def low(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    return text or None
+
+
+def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
+    """Legacy DATETIME text -> ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``; ``None`` if zero/invalid."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.startswith("0000-00-00"):
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if dt.tzinfo is None and tz is None:
+        return text[:10] + "T" + text[11:] + "Z" if len(text) > 10 else dt.isoformat() + "Z"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _truthy(value: Any) -> bool:
+    return value is not None and str(value).strip() not in ("", "0")
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def legacy_booking(v: Mapping[str, Any]) -> r.LegacyBooking:
+    return r.LegacyBooking(
+        id=low(v["id"]) or "",
+        buyer_id=low(v.get("buyer_id")),
+        stylist_id=low(v.get("stylist_id")),
+        chat_id=low(v.get("chat_id")),
+    )
+
+
+def legacy_chat(v: Mapping[str, Any]) -> r.LegacyChat:
+    return r.LegacyChat(
+        id=str(v["id"]),
+        buyer_id=v.get("buyer_id"),
+        stylist_id=v.get("stylist_id"),
+        booking_id=v.get("booking_id"),
+        is_active=v.get("is_active"),
+        created_at=v.get("created_at"),
+        updated_at=v.get("updated_at"),
+    )
+
+
+def legacy_message(v: Mapping[str, Any]) -> r.LegacyMessage:
+    return r.LegacyMessage(
+        id=str(v["id"]),
+        message=v.get("message") or "",
+        is_image=v.get("is_image"),
+        is_from=v.get("is_from"),
+        chat_id=v.get("chat_id"),
+        is_unread=v.get("is_unread"),
+        created_at=v.get("created_at"),
+    )
+
+
+# --------------------------------------------------------------------------- chats
+
+
+def classify_chat(chat: r.LegacyChat, lk: Lookups) -> r.TargetChat | r.Skip:
+    """The plan's chat rules, first match wins."""
+    chat_id = low(chat.id) or ""
+    booking_id = low(chat.booking_id)
+    if not _truthy(chat.is_active) or str(chat.is_active).strip() != "1":
+        return r.Skip("chat", chat_id, booking_id, r.CHAT_NOT_ACTIVE)
+    if booking_id is None or booking_id not in lk.bookings:
+        return r.Skip("chat", chat_id, booking_id, r.NO_BOOKING)
+    if booking_id not in lk.migrated:
+        return r.Skip("chat", chat_id, booking_id, r.BOOKING_NOT_MIGRATED)
+    created = utc_iso(chat.created_at, lk.source_tz)
+    if created is None:
+        return r.Skip("chat", chat_id, booking_id, r.CHAT_INVALID_CREATED_AT.format(value=chat.created_at))
+    updated = utc_iso(chat.updated_at, lk.source_tz) or created
+    if updated < created:  # same fixed-width ISO form: text order is time order
+        updated = created
+    booking = lk.bookings[booking_id]
+    return r.TargetChat(
+        id=chat_id,
+        booking_id=booking_id,
+        created_at=created,
+        updated_at=updated,
+        customer_id=lk.mapping.get(booking.buyer_id or ""),
+        stylist_id=lk.mapping.get(booking.stylist_id or ""),
+    )
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def image_file_name(url: str, message_id: str) -> str:
+    """The file name at the end of a legacy S3 URL (``.../Chat-Images//<chat>/<uuid>.jpeg``)."""
+    path = urlsplit(url.strip()).path
+    name = unquote(path.rstrip("/").rsplit("/", 1)[-1]) if path else ""
+    return name or f"{message_id}.jpg"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    message: r.TargetMessage
+    media: r.PlannedMedia | None
+    nul_removed: int
+    source_url: str | None
+
+
+def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Skip:
+    """The plan's message rules, first match wins; the chat must already be classified."""
+    message_id = low(msg.id) or ""
+    chat_id = low(msg.chat_id)
+    if chat_id is None or chat_id not in lk.chats:
+        return r.Skip("message", message_id, chat_id, r.MESSAGE_CHAT_NOT_FOUND)
+    chat = lk.chats[chat_id]
+    if chat is None:
+        return r.Skip("message", message_id, chat_id, r.MESSAGE_CHAT_NOT_PROCESSED)
+    if msg.is_from == "buyer":
+        sender, role = chat.customer_id, "customer"
+    elif msg.is_from == "stylist":
+        sender, role = chat.stylist_id, "stylist"
+    else:
+        return r.Skip("message", message_id, chat_id, r.UNKNOWN_SENDER.format(value=msg.is_from))
+    created = utc_iso(msg.created_at, lk.source_tz)
+    if created is None:
+        return r.Skip("message", message_id, chat_id, r.INVALID_CREATED_AT.format(value=msg.created_at))
+    if sender is None:
+        return r.Skip("message", message_id, chat_id, r.SENDER_UNRESOLVED)
+    text = msg.message
+    nul = text.count("\x00")
+    if nul:
+        text = text.replace("\x00", "")
+    has_image = _truthy(msg.is_image)
+    media = None
+    url = None
+    if has_image:
+        url = text.strip()
+        path = f"{chat_id}/{message_id}/{image_file_name(url, message_id)}"
+        media = r.PlannedMedia(r.media_id(message_id), message_id, chat_id, sender, path, url)
+        text = ""
+    unread = msg.is_unread
+    is_read = unread is not None and str(unread).strip() == "0"
+    target = r.TargetMessage(message_id, chat_id, sender, role, text, is_read, created, has_image)
+    return MessageOutcome(target, media, nul, url)

@@ -1,0 +1,1 @@
+"""The steps of the phase, each a function from inputs to outputs (files and database)."""

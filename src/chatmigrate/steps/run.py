@@ -1,0 +1,92 @@
+"""``run``: preflight, extract, create (with indexes), validate, and the run's stats file.
+
+Owns: sequencing the three steps, timing them, and writing
+``phase-6-migration-stats.json`` (phase, started_at, completed_at, duration_seconds,
+success, steps{extraction, creation, validation}) whether the run succeeds or stops.
+
+Does not own: any step's logic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ChatmigrateError
+from ..phase6 import files as f
+from ..progress import NO_PROGRESS, Progress
+from ..target import db
+from .create import CreateResult, create
+from .extract import ExtractResult, extract, load_phase_inputs
+from .validate import ValidateResult, validate
+
+
+@dataclass(slots=True)
+class RunResult:
+    extraction: ExtractResult
+    creation: CreateResult
+    validation: ValidateResult
+    stats: dict[str, Any]
+
+    @property
+    def success(self) -> bool:
+        return bool(self.stats["success"])
+
+
+def preflight(dump: str, temp_dir: Path, url: str) -> None:
+    """The plan's input validation, before anything is written: files, then the target."""
+    load_phase_inputs(temp_dir)
+    with db.connect(url) as conn:
+        db.require_tables(conn, url)
+        (n,) = conn.execute("SELECT count(*) FROM public.bookings").fetchone()  # type: ignore[misc]
+        if n == 0:
+            raise db.TargetError(
+                f"the target {db.redact(url)} has no bookings: Phase 4 must be migrated before Phase 6."
+            )
+
+
+def run(
+    dump: str,
+    temp_dir: Path,
+    url: str,
+    *,
+    source_tz: str | None = None,
+    max_error_rate: float = 0.05,
+    indexes: bool = True,
+    progress: Progress = NO_PROGRESS,
+    on_step: Any = None,
+) -> RunResult:
+    started_at, t0 = f.now_iso(), time.perf_counter()
+    steps: dict[str, Any] = {}
+    stats: dict[str, Any] = {"phase": 6, "started_at": started_at}
+
+    def finish(success: bool) -> dict[str, Any]:
+        stats.update(completed_at=f.now_iso(), duration_seconds=round(time.perf_counter() - t0, 3),
+                     success=success, steps=steps)
+        f.write_json(temp_dir / f.MIGRATION_STATS, stats)
+        return stats
+
+    try:
+        preflight(dump, temp_dir, url)
+        t = time.perf_counter()
+        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress)
+        steps["extraction"] = {"success": True, "duration_seconds": round(time.perf_counter() - t, 3), **ex.metadata}
+        if on_step:
+            on_step("extraction", ex)
+        cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress)
+        steps["creation"] = {"success": True, **cr.stats}
+        if on_step:
+            on_step("creation", cr)
+        t = time.perf_counter()
+        va = validate(dump, temp_dir, url, source_tz=source_tz, progress=progress)
+        steps["validation"] = {"success": va.is_valid, "duration_seconds": round(time.perf_counter() - t, 3),
+                               "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
+        if on_step:
+            on_step("validation", va)
+    except ChatmigrateError as exc:
+        steps["error"] = str(exc)
+        finish(False)
+        raise
+    return RunResult(ex, cr, va, finish(va.is_valid))

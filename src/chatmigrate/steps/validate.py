@@ -1,0 +1,155 @@
+"""Step 3, validate: the dump, step 1's file and the target -> chat-validation-results.json.
+
+Owns: re-deriving the expected rows from the dump itself (the same rules, applied
+again: a changed dump or an edited chats-extracted.json shows up), comparing them
+with step 1's recorded counts, driving the row-level reconciliation and the plan's SQL
+suite in one read-only snapshot, deciding ``is_valid``, and writing the results file.
+
+``is_valid`` is true only when nothing processed is missing, nothing is orphaned, no
+sender, chat, booking, content, read-status or timestamp differs, every image message
+has its media row, and the role could see every row. Intentionally skipped rows are
+reported with their reasons, never as missing.
+
+Does not own: SQL (``target.checks``, ``target.suite``), printing (``cli``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..phase6 import files as f
+from ..phase6 import records as r
+from ..progress import NO_PROGRESS, Progress
+from ..target import checks, db, suite
+from .extract import classify_dump, load_phase_inputs
+
+MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
+
+
+@dataclass(slots=True)
+class ValidateResult:
+    is_valid: bool
+    doc: dict[str, Any]
+    suite: list[suite.CheckResult]
+    path: Path
+
+
+def validate(
+    dump: str,
+    temp_dir: Path,
+    url: str,
+    *,
+    source_tz: str | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> ValidateResult:
+    inputs = load_phase_inputs(temp_dir)
+    extracted_meta: dict[str, Any] = {}
+    ext_path = temp_dir / f.CHATS_EXTRACTED
+    if ext_path.is_file():
+        extracted_meta = f.read_head(ext_path, ("processedChats", "processedMessages")).get("metadata", {})
+    source_tz = source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None)
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress)
+
+    msg_skips: Counter[str] = Counter()
+    expected_media: list[r.PlannedMedia] = []
+    totals = {"messages": 0}
+
+    def messages() -> Any:
+        for res in cl.messages():
+            totals["messages"] += 1
+            if isinstance(res, r.Skip):
+                msg_skips[res.reason] += 1
+                continue
+            if res.media is not None:
+                expected_media.append(res.media)
+            yield res.message
+
+    errors: list[str] = []
+    with db.connect(url) as conn:
+        db.require_tables(conn, url)
+        checks.begin_read_only(conn)
+        # media are staged after the messages, whose stream fills expected_media
+        checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
+        rec = checks.reconcile(conn)
+        results = suite.run_suite(conn)
+        conn.rollback()
+
+    fnd = rec.findings
+    processed_messages = rec.expected_messages
+    if extracted_meta:
+        for key, now in (("processed_chats", rec.expected_chats), ("processed_messages", processed_messages),
+                         ("total_mysql_chats", cl.total_chats), ("total_mysql_messages", totals["messages"])):
+            if extracted_meta.get(key) != now:
+                errors.append(f"{f.CHATS_EXTRACTED} says {key} = {extracted_meta.get(key)} but the dump gives {now}: "
+                              "the dump or the file changed since step 1; re-run extract and create")
+    if not rec.sees_all_rows:
+        errors.append("the connected role is subject to row level security and may not see every row: "
+                      "validate as the database owner (postgres) or a role with BYPASSRLS")
+    labels = {
+        "missing_chats": "processed chat(s) are not in the target",
+        "missing_messages": "processed message(s) are not in the target",
+        "missing_media": "image message(s) have no chat_image media row with the expected path and owner",
+        "chat_booking_mismatches": "chat(s) link a different booking than expected",
+        "chat_timestamp_mismatches": "chat(s) have a different created_at than the source",
+        "message_sender_mismatches": "message(s) have a different sender than expected",
+        "message_chat_mismatches": "message(s) belong to a different chat than expected",
+        "message_content_mismatches": "message(s) differ in content from the source",
+        "message_read_mismatches": "message(s) differ in read status from the source",
+        "message_timestamp_mismatches": "message(s) differ in created_at from the source",
+        "orphaned_chats": "chat(s) have no booking",
+        "orphaned_messages": "message(s) have no chat",
+    }
+    for key, label in labels.items():
+        if fnd.get(key):
+            errors.append(f"{len(fnd[key]):,} {label}")
+    failed_checks = [x for x in results if x.status in ("FAILED", "ERROR")]
+    for x in failed_checks:
+        errors.append(f"SQL check '{x.check.title}' {x.status}: {x.detail}")
+    is_valid = rec.ok and not errors
+
+    def listed(key: str) -> list[Any]:
+        return fnd.get(key, [])[:MAX_LISTED]
+
+    doc: dict[str, Any] = {
+        "validated_at": f.now_iso(),
+        "is_valid": is_valid,
+        "total_mysql_chats": cl.total_chats,
+        "total_mysql_messages": totals["messages"],
+        "total_pg_chats": rec.total_pg_chats,
+        "total_pg_messages": rec.total_pg_messages,
+        "expected_chats": rec.expected_chats,
+        "expected_messages": rec.expected_messages,
+        "expected_media": rec.expected_media,
+        "missing_chats": listed("missing_chats"),
+        "missing_messages": listed("missing_messages"),
+        "orphaned_chats": listed("orphaned_chats"),
+        "orphaned_messages": listed("orphaned_messages"),
+        "chat_booking_mismatches": len(fnd.get("chat_booking_mismatches", [])),
+        "message_sender_mismatches": [
+            {"message_id": a, "expected_sender": b, "actual_sender": c}
+            for a, b, c in listed("message_sender_mismatches")
+        ],
+        "message_content_mismatches": listed("message_content_mismatches"),
+        "missing_media": listed("missing_media"),
+        "other_mismatches": {k: len(fnd.get(k, [])) for k in (
+            "chat_timestamp_mismatches", "message_chat_mismatches", "message_read_mismatches",
+            "message_timestamp_mismatches")},
+        "intentionally_skipped": {
+            "chats": len(cl.chat_skips),
+            "messages": sum(msg_skips.values()),
+            "reasons": {"chats": dict(Counter(s.reason for s in cl.chat_skips)), "messages": dict(msg_skips)},
+        },
+        "sql_checks": [
+            {"id": x.check.id, "section": x.check.section, "title": x.check.title, "status": x.status,
+             "detail": x.detail, "columns": x.columns, "rows": x.rows}
+            for x in results
+        ],
+        "sql_suite_status": suite.overall(results),
+        "validation_errors": errors,
+    }
+    path = temp_dir / f.VALIDATION_RESULTS
+    f.write_json(path, doc)
+    return ValidateResult(is_valid, doc, results, path)

@@ -1,0 +1,154 @@
+"""Step 3's row-level reconciliation: every expected row against the target, set-wise.
+
+Owns: staging the expected rows (chats, messages as content hashes, media) into
+session temp tables by COPY inside a REPEATABLE READ READ ONLY transaction (COPY into
+temporary tables is allowed there; nothing else is written), and the anti-joins that
+find what is missing, orphaned or different: booking links, senders, chat links,
+content (md5 computed by PostgreSQL against md5 of the expected text), read status,
+timestamps, and the media row of every image message. No row cap, no sampling.
+
+Does not own: deciding the expected rows (step 1's rules, via ``steps``), the plan's
+SQL suite (``suite``), or writing the results file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ..phase6 import records as r
+
+EXPECTED_TABLES = """
+DROP TABLE IF EXISTS cm_exp_chat, cm_exp_msg, cm_exp_media;
+CREATE TEMP TABLE cm_exp_chat (id uuid, booking_id uuid, created_at timestamptz, updated_at timestamptz);
+CREATE TEMP TABLE cm_exp_msg (id uuid, chat_id uuid, sender_id uuid, content_md5 text, is_read boolean,
+    created_at timestamptz);
+CREATE TEMP TABLE cm_exp_media (id uuid, message_id uuid, owner_id uuid, file_path text);
+"""
+
+QUERIES = {
+    "missing_chats": "SELECT e.id FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
+                     "WHERE c.id IS NULL ORDER BY e.id",
+    "chat_booking_mismatches": "SELECT e.id, e.booking_id, c.booking_id FROM cm_exp_chat e "
+                               "JOIN public.chats c ON c.id = e.id WHERE c.booking_id <> e.booking_id",
+    "chat_timestamp_mismatches": "SELECT e.id FROM cm_exp_chat e JOIN public.chats c ON c.id = e.id "
+                                 "WHERE c.created_at <> e.created_at",
+    "missing_messages": "SELECT e.id FROM cm_exp_msg e LEFT JOIN public.chat_messages m ON m.id = e.id "
+                        "WHERE m.id IS NULL ORDER BY e.id",
+    "message_sender_mismatches": "SELECT e.id, e.sender_id, m.sender_id FROM cm_exp_msg e "
+                                 "JOIN public.chat_messages m ON m.id = e.id WHERE m.sender_id <> e.sender_id",
+    "message_chat_mismatches": "SELECT e.id, e.chat_id, m.chat_id FROM cm_exp_msg e "
+                               "JOIN public.chat_messages m ON m.id = e.id WHERE m.chat_id <> e.chat_id",
+    "message_content_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
+                                  "WHERE md5(m.content) <> e.content_md5",
+    "message_read_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
+                               "WHERE m.is_read <> e.is_read",
+    "message_timestamp_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
+                                    "WHERE m.created_at <> e.created_at",
+    "missing_media": "SELECT e.message_id FROM cm_exp_media e WHERE NOT EXISTS (SELECT 1 FROM public.media x "
+                     "WHERE x.chat_message_id = e.message_id AND x.media_type = 'chat_image' "
+                     "AND x.file_path = e.file_path AND x.owner_id = e.owner_id) ORDER BY e.message_id",
+    "orphaned_chats": "SELECT c.id FROM public.chats c LEFT JOIN public.bookings b ON b.id = c.booking_id "
+                      "WHERE b.id IS NULL",
+    "orphaned_messages": "SELECT m.id FROM public.chat_messages m LEFT JOIN public.chats c ON c.id = m.chat_id "
+                         "WHERE c.id IS NULL",
+}
+# which findings make the migration invalid (the others are reported but tolerated)
+BLOCKING = (
+    "missing_chats", "chat_booking_mismatches", "missing_messages", "message_sender_mismatches",
+    "message_chat_mismatches", "message_content_mismatches", "missing_media", "orphaned_chats",
+    "orphaned_messages", "message_read_mismatches", "message_timestamp_mismatches", "chat_timestamp_mismatches",
+)
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    expected_chats: int = 0
+    expected_messages: int = 0
+    expected_media: int = 0
+    total_pg_chats: int = 0
+    total_pg_messages: int = 0
+    total_pg_chat_media: int = 0
+    findings: dict[str, list[Any]] = field(default_factory=dict)
+    sees_all_rows: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.sees_all_rows and not any(self.findings.get(k) for k in BLOCKING)
+
+
+def md5_text(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def begin_read_only(conn: psycopg.Connection[Any]) -> None:
+    """Create the session temp tables, then open the REPEATABLE READ READ ONLY transaction."""
+    conn.autocommit = True
+    conn.execute(EXPECTED_TABLES)  # type: ignore[arg-type]
+    conn.autocommit = False
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
+def sees_all_rows(conn: psycopg.Connection[Any]) -> bool:
+    """True when row level security cannot hide rows from this role."""
+    row = conn.execute(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if row and row[0]:
+        return True
+    owned = conn.execute(
+        "SELECT bool_and(pg_get_userbyid(relowner) = current_user AND NOT relforcerowsecurity) "
+        "FROM pg_class WHERE oid IN ('public.chats'::regclass, 'public.chat_messages'::regclass, 'public.media'::regclass)"
+    ).fetchone()
+    return bool(owned and owned[0])
+
+
+def stage_expected(
+    conn: psycopg.Connection[Any],
+    chats: Iterable[r.TargetChat],
+    messages: Iterable[r.TargetMessage],
+    media: Iterable[r.PlannedMedia],
+) -> tuple[int, int, int]:
+    n_chat = n_msg = n_media = 0
+    with conn.cursor().copy("COPY cm_exp_chat (id, booking_id, created_at, updated_at) FROM STDIN") as cp:
+        for c in chats:
+            cp.write_row((c.id, c.booking_id, c.created_at, c.updated_at))
+            n_chat += 1
+    with conn.cursor().copy(
+        "COPY cm_exp_msg (id, chat_id, sender_id, content_md5, is_read, created_at) FROM STDIN"
+    ) as cp:
+        for m in messages:
+            cp.write_row((m.id, m.chat_id, m.sender_id, md5_text(m.content), m.is_read, m.created_at))
+            n_msg += 1
+    with conn.cursor().copy("COPY cm_exp_media (id, message_id, owner_id, file_path) FROM STDIN") as cp:
+        for md in media:
+            cp.write_row((md.id, md.message_id, md.owner_id, md.file_path))
+            n_media += 1
+    return n_chat, n_msg, n_media
+
+
+def reconcile(conn: psycopg.Connection[Any]) -> Reconciliation:
+    """Run every reconciliation query on the staged expected rows (read-only)."""
+    rec = Reconciliation()
+    for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
+        conn.execute(f"ANALYZE {table}")
+    rec.sees_all_rows = sees_all_rows(conn)
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM cm_exp_chat), (SELECT count(*) FROM cm_exp_msg), "
+        "(SELECT count(*) FROM cm_exp_media), (SELECT count(*) FROM public.chats), "
+        "(SELECT count(*) FROM public.chat_messages), "
+        "(SELECT count(*) FROM public.media WHERE media_type = 'chat_image')"
+    ).fetchone()
+    assert counts is not None
+    (rec.expected_chats, rec.expected_messages, rec.expected_media,
+     rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
+    for name, query in QUERIES.items():
+        rows = conn.execute(query).fetchall()  # type: ignore[arg-type]
+        rec.findings[name] = [
+            str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
+        ]
+    return rec

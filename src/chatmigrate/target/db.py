@@ -1,0 +1,122 @@
+"""Connections to the target PostgreSQL, its schema, and the Phase 1-4 seed for demos.
+
+Owns: connecting (with the password never shown: :func:`redact`), mapping connection
+failures to one sentence, creating the Supabase-compatible tables (``schema.sql``) for
+demos and tests, seeding profiles and bookings from CSV files by COPY, and the plan's
+indexes.
+
+Does not own: the migration steps (``load``, ``checks``, ``rollback``).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ..errors import ChatmigrateError
+
+INDEXES = (
+    ("idx_chats_booking_id", "chats", "(booking_id)", ""),
+    ("idx_chat_messages_chat_id", "chat_messages", "(chat_id)", ""),
+    ("idx_chat_messages_sender_id", "chat_messages", "(sender_id)", ""),
+    ("idx_chat_messages_created_at", "chat_messages", "(created_at)", ""),
+    ("idx_chats_created_at", "chats", "(created_at)", ""),
+    ("idx_chat_messages_read_status", "chat_messages", "(is_read, created_at)", ""),
+    ("idx_media_chat_message_id", "media", "(chat_message_id)", "WHERE media_type = 'chat_image'"),
+)
+
+
+class TargetError(ChatmigrateError):
+    """The target database cannot be reached or lacks what the step needs."""
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to print or write)."""
+    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(?i)(password=)[^\s&]*", r"\1***", url)
+
+
+def connect(url: str | None, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    if not url:
+        raise TargetError("no target database given: pass --database-url or set DATABASE_URL.")
+    try:
+        return psycopg.connect(url, autocommit=autocommit, application_name="chatmigrate")
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TargetError(
+            f"cannot connect to the target database {redact(url)} ({redact(reason)}): check --database-url / DATABASE_URL and that the server runs."
+        ) from None
+
+
+def schema_sql() -> str:
+    return resources.files("chatmigrate.target").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def create_schema(url: str) -> list[str]:
+    """Create the target tables that are absent; return the tables that now exist."""
+    with connect(url, autocommit=True) as conn:
+        conn.execute(schema_sql())  # type: ignore[arg-type]
+        return missing_tables(conn, invert=True)
+
+
+REQUIRED = ("profiles", "bookings", "chats", "chat_messages", "media")
+
+
+def missing_tables(conn: psycopg.Connection[Any], invert: bool = False) -> list[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)",
+        (list(REQUIRED),),
+    ).fetchall()
+    present = {r[0] for r in rows}
+    return [t for t in REQUIRED if (t in present) == invert]
+
+
+def require_tables(conn: psycopg.Connection[Any], url: str) -> None:
+    missing = missing_tables(conn)
+    if missing:
+        raise TargetError(
+            f"the target database {redact(url)} has no table(s) {', '.join(missing)}: "
+            "run the earlier phases' migrations (or `chatmigrate schema` for a test database)."
+        )
+
+
+def create_indexes(conn: psycopg.Connection[Any]) -> list[str]:
+    """The plan's indexes, IF NOT EXISTS; returns their names."""
+    for name, table, cols, where in INDEXES:
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} {} {}").format(
+                sql.Identifier(name), sql.Identifier("public", table), sql.SQL(cols), sql.SQL(where)
+            )
+        )
+    return [i[0] for i in INDEXES]
+
+
+def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:
+    """Load Phase 1-4 rows (profiles.csv, bookings.csv as written by ``synth``) by COPY."""
+    counts: dict[str, int] = {}
+    with connect(url) as conn, conn.transaction():
+        for table, extra in (("profiles", True), ("bookings", False)):
+            path = seed_dir / f"{table}.csv"
+            with open(path, newline="", encoding="utf-8") as fh:
+                reader = csv.reader(fh)
+                header = next(reader)
+                rows = list(reader)
+            if extra:  # every profile needs its auth.users row first
+                with conn.cursor().copy("COPY auth.users (id, email) FROM STDIN") as cp:
+                    id_i, email_i = header.index("id"), header.index("email")
+                    for row in rows:
+                        cp.write_row((row[id_i], row[email_i]))
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in header)
+            stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier("public", table), cols)
+            with conn.cursor().copy(stmt) as cp:
+                for row in rows:
+                    cp.write_row([v if v != "" else None for v in row])
+            counts[table] = len(rows)
+    return counts

@@ -1,0 +1,254 @@
+"""Step 2's database work: stage by COPY, classify set-wise, insert, in one transaction.
+
+Owns: the staging tables (session temp tables, filled by COPY), the classification of
+every staged row in one set-based statement per kind (insert / already present /
+failed with a reason), the insert of chats, then messages, then media with
+``INSERT ... SELECT`` from staging, the advisory lock that keeps two runs apart, and
+reading back what was created or failed. Everything between :meth:`Loader.begin`
+and :meth:`Loader.commit` is one transaction: a crash or kill leaves the target as it
+was, and a re-run finds its own rows "already present" instead of duplicating them.
+
+Does not own: reading or writing the plan's files, thresholds policy, printing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ..phase6 import records as r
+from ..progress import NO_PROGRESS, Progress
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+LOCK_KEY = 0x6368_6174_6D69  # "chatmi": one Phase 6 writer at a time
+
+STAGING = """
+DROP TABLE IF EXISTS cm_stage_chat, cm_stage_msg, cm_stage_media;
+CREATE TEMP TABLE cm_stage_chat (ord int, id uuid, booking_id uuid, created_at timestamptz,
+    updated_at timestamptz, outcome text);
+CREATE TEMP TABLE cm_stage_msg (ord bigint, id uuid, chat_id uuid, sender_id uuid, content text,
+    is_read boolean, created_at timestamptz, has_image boolean, outcome text);
+CREATE TEMP TABLE cm_stage_media (ord int, id uuid, message_id uuid, owner_id uuid, file_path text,
+    outcome text);
+"""
+
+# One statement per kind; the first reason that applies wins. 'insert' and 'present'
+# are not failures; every other outcome is the reason the row could not be inserted.
+CLASSIFY_CHATS = """
+WITH s AS (
+  SELECT s.ord, s.id, s.booking_id,
+         row_number() OVER (PARTITION BY s.id ORDER BY s.ord) AS id_rank,
+         c.id AS present_id, c.booking_id AS present_booking,
+         b.id AS booking_found, other.id AS booking_taken_by
+  FROM cm_stage_chat s
+  LEFT JOIN public.chats c ON c.id = s.id
+  LEFT JOIN public.bookings b ON b.id = s.booking_id
+  LEFT JOIN public.chats other ON other.booking_id = s.booking_id AND other.id <> s.id
+), o AS (
+  SELECT ord, CASE
+    WHEN id_rank > 1 THEN 'Duplicate chat id in the extracted file'
+    WHEN present_id IS NOT NULL AND present_booking = booking_id THEN 'present'
+    WHEN present_id IS NOT NULL THEN 'A chat with this id already exists for another booking'
+    WHEN booking_found IS NULL THEN 'Booking not found in the target bookings table'
+    WHEN booking_taken_by IS NOT NULL THEN 'Booking already has another chat (chats.booking_id is unique)'
+    ELSE 'insert' END AS outcome, booking_id
+  FROM s
+), d AS (
+  SELECT ord, CASE WHEN outcome = 'insert'
+      AND row_number() OVER (PARTITION BY booking_id, outcome = 'insert' ORDER BY ord) > 1
+    THEN 'Another chat in this migration links the same booking' ELSE outcome END AS outcome
+  FROM o
+)
+UPDATE cm_stage_chat t SET outcome = d.outcome FROM d WHERE d.ord = t.ord
+"""
+
+CLASSIFY_MESSAGES = """
+WITH ok_chats AS (
+  SELECT id FROM cm_stage_chat WHERE outcome IN ('insert', 'present')
+), s AS (
+  SELECT s.ord, s.chat_id,
+         row_number() OVER (PARTITION BY s.id ORDER BY s.ord) AS id_rank,
+         m.id AS present_id, m.chat_id AS present_chat,
+         (oc.id IS NOT NULL OR c.id IS NOT NULL) AS chat_ok,
+         p.id AS sender_found
+  FROM cm_stage_msg s
+  LEFT JOIN public.chat_messages m ON m.id = s.id
+  LEFT JOIN ok_chats oc ON oc.id = s.chat_id
+  LEFT JOIN public.chats c ON c.id = s.chat_id
+  LEFT JOIN public.profiles p ON p.id = s.sender_id
+)
+UPDATE cm_stage_msg t SET outcome = CASE
+    WHEN s.id_rank > 1 THEN 'Duplicate message id in the extracted file'
+    WHEN s.present_id IS NOT NULL AND s.present_chat = s.chat_id THEN 'present'
+    WHEN s.present_id IS NOT NULL THEN 'A message with this id already exists in another chat'
+    WHEN NOT s.chat_ok THEN 'Chat was not created'
+    WHEN s.sender_found IS NULL THEN 'Sender profile not found in the target profiles table'
+    ELSE 'insert' END
+FROM s WHERE s.ord = t.ord
+"""
+
+CLASSIFY_MEDIA = """
+UPDATE cm_stage_media t SET outcome = CASE
+    WHEN EXISTS (SELECT 1 FROM public.media x WHERE x.id = t.id) THEN 'present'
+    WHEN NOT EXISTS (SELECT 1 FROM cm_stage_msg m WHERE m.id = t.message_id AND m.outcome IN ('insert', 'present'))
+         AND NOT EXISTS (SELECT 1 FROM public.chat_messages m WHERE m.id = t.message_id)
+      THEN 'Message was not created'
+    ELSE 'insert' END
+"""
+
+INSERTS = (
+    "INSERT INTO public.chats (id, booking_id, created_at, updated_at) "
+    "SELECT id, booking_id, created_at, updated_at FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY ord",
+    "INSERT INTO public.chat_messages (id, chat_id, sender_id, content, is_read, created_at) "
+    "SELECT id, chat_id, sender_id, content, is_read, created_at FROM cm_stage_msg WHERE outcome = 'insert'",
+    "INSERT INTO public.media (id, owner_id, file_path, media_type, chat_message_id) "
+    "SELECT id, owner_id, file_path, 'chat_image', message_id FROM cm_stage_media WHERE outcome = 'insert'",
+)
+
+_TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}
+_PARENT = {"chat": "booking_id", "message": "chat_id", "media": "message_id"}
+
+
+@dataclass(slots=True)
+class Counts:
+    attempted: int = 0
+    created: int = 0
+    present: int = 0
+    failed: int = 0
+
+
+@dataclass(slots=True)
+class LoadCounts:
+    chats: Counts = field(default_factory=Counts)
+    messages: Counts = field(default_factory=Counts)
+    media: Counts = field(default_factory=Counts)
+    invalid: list[r.Failure] = field(default_factory=list)  # rejected before staging
+
+    def of(self, kind: str) -> Counts:
+        return {"chat": self.chats, "message": self.messages, "media": self.media}[kind]
+
+    @property
+    def error_rate(self) -> float:
+        attempted = self.chats.attempted + self.messages.attempted
+        return (self.chats.failed + self.messages.failed) / attempted if attempted else 0.0
+
+
+class Loader:
+    """One step-2 load on one connection; see the module docstring for the protocol."""
+
+    def __init__(self, conn: psycopg.Connection[Any], progress: Progress = NO_PROGRESS) -> None:
+        self.conn = conn
+        self.progress = progress
+        self.counts = LoadCounts()
+        self._tx: Any = None
+
+    def begin(self) -> None:
+        self._tx = self.conn.transaction()
+        self._tx.__enter__()
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        self.conn.execute(STAGING)
+
+    def rollback(self) -> None:
+        if self._tx is not None:
+            self._tx.__exit__(psycopg.Rollback, psycopg.Rollback(), None)
+            self._tx = None
+
+    def commit(self) -> None:
+        self._tx.__exit__(None, None, None)
+        self._tx = None
+
+    # ---------------------------------------------------------------- staging
+
+    def _reject(self, kind: str, id_: str, parent: str | None, why: str) -> None:
+        self.counts.invalid.append(r.Failure(kind, id_, parent, why))
+        c = self.counts.of(kind)
+        c.attempted += 1
+        c.failed += 1
+
+    def stage_chats(self, chats: Iterable[r.TargetChat]) -> None:
+        with self.conn.cursor().copy(
+            "COPY cm_stage_chat (ord, id, booking_id, created_at, updated_at) FROM STDIN"
+        ) as cp:
+            for i, c in enumerate(chats):
+                if not (_UUID(c.id) and _UUID(c.booking_id)):
+                    self._reject("chat", c.id, c.booking_id, "Invalid UUID in id or booking_id")
+                    continue
+                cp.write_row((i, c.id, c.booking_id, c.created_at, c.updated_at))
+                self.counts.chats.attempted += 1
+
+    def stage_messages(self, messages: Iterable[r.TargetMessage], total: int | None = None) -> None:
+        self.progress.start("staging messages (COPY)", total)
+        n = 0
+        with self.conn.cursor().copy(
+            "COPY cm_stage_msg (ord, id, chat_id, sender_id, content, is_read, created_at, has_image) FROM STDIN"
+        ) as cp:
+            write = cp.write_row
+            for n, m in enumerate(messages, 1):
+                if not (_UUID(m.id) and _UUID(m.chat_id) and _UUID(m.sender_id)):
+                    self._reject("message", m.id, m.chat_id, "Invalid UUID in id, chat_id or sender_id")
+                    continue
+                write((n, m.id, m.chat_id, m.sender_id, m.content, m.is_read, m.created_at, m.has_image))
+                if not n & 0x3FFF:
+                    self.progress.update(n)
+        self.progress.update(n)
+        self.progress.finish()
+        self.counts.messages.attempted += n - sum(1 for f in self.counts.invalid if f.kind == "message")
+
+    def stage_media(self, media: Iterable[r.PlannedMedia]) -> None:
+        with self.conn.cursor().copy(
+            "COPY cm_stage_media (ord, id, message_id, owner_id, file_path) FROM STDIN"
+        ) as cp:
+            for i, md in enumerate(media):
+                if not (_UUID(md.id) and _UUID(md.message_id) and _UUID(md.owner_id)):
+                    self._reject("media", md.id, md.message_id, "Invalid UUID in id, message_id or owner_id")
+                    continue
+                cp.write_row((i, md.id, md.message_id, md.owner_id, md.file_path))
+                self.counts.media.attempted += 1
+
+    # ---------------------------------------------------------------- classify and insert
+
+    def classify(self) -> LoadCounts:
+        for kind, stmt in (("chat", CLASSIFY_CHATS), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
+            self.conn.execute(f"ANALYZE {_TABLES[kind]}")
+            self.conn.execute(stmt)  # type: ignore[arg-type]
+            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_TABLES[kind]} GROUP BY outcome").fetchall()
+            c = self.counts.of(kind)
+            for outcome, n in rows:
+                if outcome == "present":
+                    c.present += n
+                elif outcome != "insert":
+                    c.failed += n
+        return self.counts
+
+    def insert(self) -> None:
+        for kind, stmt in zip(("chat", "message", "media"), INSERTS):
+            cur = self.conn.execute(stmt)  # type: ignore[arg-type]
+            self.counts.of(kind).created = cur.rowcount
+
+    # ---------------------------------------------------------------- reading back
+
+    def rows(self, kind: str, outcome: str) -> Iterator[tuple[Any, ...]]:
+        """(id, parent id[, extra]) of the staged rows with this outcome, in input order."""
+        table = _TABLES[kind]
+        cols = {"chat": "id, booking_id", "message": "id, chat_id, sender_id, has_image",
+                "media": "id, message_id"}[kind]
+        with self.conn.cursor(name=f"cm_read_{kind}") as cur:
+            cur.itersize = 10_000
+            cur.execute(f"SELECT {cols} FROM {table} WHERE outcome = %s ORDER BY ord", (outcome,))
+            for row in cur:
+                yield tuple(str(v) if not isinstance(v, bool) else v for v in row)
+
+    def failures(self, kind: str) -> Iterator[r.Failure]:
+        yield from (f for f in self.counts.invalid if f.kind == kind)
+        with self.conn.cursor(name=f"cm_fail_{kind}") as cur:
+            cur.itersize = 10_000
+            cur.execute(
+                f"SELECT id, {_PARENT[kind]}, outcome FROM {_TABLES[kind]} "
+                "WHERE outcome NOT IN ('insert', 'present') ORDER BY ord"
+            )
+            for id_, parent, outcome in cur:
+                yield r.Failure(kind, str(id_), str(parent), outcome)

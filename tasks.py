@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Set-up and entry points for a fresh clone: only python3 is needed.
+
+    python3 tasks.py demo [ARGS...]   # create .venv, install chatmigrate, run the demo
+    python3 tasks.py test [ARGS...]   # create .venv, install chatmigrate + test deps, run pytest
+
+The virtual environment lives in .venv and is (re)installed whenever pyproject.toml
+changes. Everything else is ordinary: `.venv/bin/chatmigrate --help`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def ensure_env(extras: str) -> None:
+    stamp = VENV / f".installed-{extras}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        print(f"· creating {VENV.relative_to(ROOT)}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print(f"· installing chatmigrate[{extras}] (first run only)", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-e", f"{ROOT}[{extras}]"], check=True)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    task, rest = argv[0], argv[1:]
+    if task == "test":
+        ensure_env("test,demo")
+        return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    ensure_env("demo")
+    return subprocess.call([str(BIN / "chatmigrate"), "demo", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
