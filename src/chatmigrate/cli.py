@@ -33,7 +33,8 @@ from rich.table import Table
 from . import __version__
 from .errors import ChatmigrateError
 
-out = Console(highlight=False)
+# When output goes to a file or a pipe, print lines as wide as they are (no 80-column wrap).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -88,6 +89,16 @@ def _run(debug: bool, fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was committed by the step that was running.")
         sys.exit(130)
+    except Exception as exc:  # a bug or an environment problem we did not foresee
+        if debug:
+            err.print_exception()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {first} — nothing was committed by the "
+            "step that failed; re-run with --debug for the traceback and report it.",
+            markup=True, highlight=False,
+        )
+        sys.exit(1)
     sys.exit(code)
 
 
@@ -289,8 +300,11 @@ def print_validate(res: Any) -> None:
     t.add_column("figures")
     colours = {"PASSED": "green", "WARNING": "yellow", "FAILED": "red", "ERROR": "red", "INFO": "dim"}
     for x in res.suite:
-        t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
+        if x.status != "INFO":
+            t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
     out.print(t)
+    reports = [x.check.title for x in res.suite if x.status == "INFO"]
+    out.print(f"  [dim]{len(reports)} figure-only reports (in the JSON): {', '.join(reports)}[/]")
     for e in d["validation_errors"]:
         out.print(f"  [red]✗[/] {e}")
     out.print(f"  wrote {res.path}")

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, NamedTuple
 
 from ..errors import (
     ColumnCountError,
@@ -40,7 +40,7 @@ from ..errors import (
 )
 from ..progress import NO_PROGRESS, Progress
 from . import statements as st
-from .tokens import MORE, BadText, Converter, converter_for, scan_tuple, to_text, tuple_regex
+from .tokens import MORE, BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
 
 CHUNK_SIZE = 4 << 20
 MAX_ROW_BYTES = 64 << 20
@@ -59,13 +59,12 @@ class TableInfo:
     create_line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One row of a wanted table: column name -> value, and where its tuple starts."""
 
     table: str
     values: dict[str, Any]
-    offset: int
+    offset: int  # byte offset of the tuple in the (uncompressed) dump
 
 
 @dataclass(slots=True)
@@ -326,35 +325,48 @@ class DumpReader:
         yield from self._tuples(info, names, convs)
 
     def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter]) -> Iterator[Row]:
+        """Yield the rows of one INSERT. Three paths, fastest first: the regex
+        specialised to the column kinds, the general tuple regex, and the value-by-value
+        scan (which also handles tuples cut by the end of the buffer, and errors)."""
         n = len(names)
         table = info.name
-        match = tuple_regex(n).match
+        fast_match, build = fast_row(tuple(names), tuple(convs))
+        fast_match = fast_match.match  # type: ignore[assignment]
+        general = tuple_regex(n).match
         buf, pos, base = self.buf, self.pos, self.base
         count = 0
         try:
             while True:
-                m = match(buf, pos)
+                m = fast_match(buf, pos)  # type: ignore[operator]
+                try:
+                    if m is not None:
+                        g = m.groups()
+                        values = build(g)
+                    else:
+                        m = general(buf, pos)
+                        if m is not None:
+                            g = m.groups()
+                        else:
+                            self.pos = pos
+                            raw, sep, offset = self._slow_tuple(n, table)
+                            buf, pos, base = self.buf, self.pos, self.base
+                            g = (*raw, sep)
+                        values = dict(zip(names, [c(r) for c, r in zip(convs, g)]))
+                except (BadText, UnicodeDecodeError):
+                    self.pos = pos
+                    start = (base + m.start()) if m is not None else offset
+                    raise self._bad_text(table, names, convs, m, start) from None
+                except (ValueError, ArithmeticError) as exc:
+                    at = (m.start() if m is not None else self.pos)
+                    raise MalformedStatementError(
+                        f"a value cannot be converted ({exc})", table=table, **self._where(at)
+                    ) from None
                 if m is not None:
-                    raws = m.groups()
-                    sep = raws[n]
                     offset = base + m.start()
                     pos = m.end()
-                else:
-                    self.pos = pos
-                    raws, sep, offset = self._slow_tuple(n, table)
-                    buf, pos, base = self.buf, self.pos, self.base
-                try:
-                    values = [c(r) for c, r in zip(convs, raws)]
-                except BadText:
-                    self.pos = pos
-                    raise self._bad_text(table, names, convs, raws, offset) from None
-                except (ValueError, ArithmeticError) as exc:
-                    raise MalformedStatementError(
-                        f"a value cannot be converted ({exc})", table=table, **self._where(offset - self.base)
-                    ) from None
                 count += 1
-                yield Row(table, dict(zip(names, values)), offset)
-                if sep == b";":
+                yield Row(table, values, offset)
+                if g[n] == b";":
                     break
         finally:
             info.rows += count
@@ -381,13 +393,15 @@ class DumpReader:
             if not self._fill():
                 raise TruncatedDumpError("the dump ends in the middle of a row", table=table, **self._at(mark))
 
-    def _bad_text(self, table: str, names: list[str], convs: list[Converter], raws: Any, offset: int) -> DumpError:
+    def _bad_text(self, table: str, names: list[str], convs: list[Converter], m: Any, offset: int) -> DumpError:
+        """Find which value of the row is not UTF-8 (slow; only on the error path)."""
+        raws = list(scan_tuple(self.buf, offset - self.base)[1] or []) if m is None or True else []
         key = None
+        column = names[0]
         try:
-            key = str(to_text(raws[0]))
+            key = str(to_text(raws[0])) if raws else None
         except BadText:
             pass
-        column = names[0]
         for name, conv, raw in zip(names, convs, raws):
             try:
                 conv(raw)

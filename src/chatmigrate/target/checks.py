@@ -87,6 +87,7 @@ def md5_text(text: str) -> str:
 
 def begin_read_only(conn: psycopg.Connection[Any]) -> None:
     """Create the session temp tables, then open the REPEATABLE READ READ ONLY transaction."""
+    conn.rollback()
     conn.autocommit = True
     conn.execute(EXPECTED_TABLES)  # type: ignore[arg-type]
     conn.autocommit = False
