@@ -1,7 +1,6 @@
 -- The Supabase target tables Phase 6 writes to, as section 3 of legacy-and-target.md
 -- describes them. Idempotent: creates only what is absent. For demos and tests; a real
 -- Supabase project already has these (chatmigrate never alters an existing table).
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE SCHEMA IF NOT EXISTS auth;
 CREATE TABLE IF NOT EXISTS auth.users (
     id uuid PRIMARY KEY,

@@ -283,16 +283,17 @@ SELECT
   END as status
 FROM media m
 RIGHT JOIN chat_messages cm ON m.chat_message_id = cm.id AND m.media_type = 'chat_image'
-WHERE m.id IS NOT NULL OR cm.content = ''"""
+WHERE m.id IS NOT NULL"""
 
 IMAGE_MESSAGE_MEDIA_NOTE = (
     "The plan's RIGHT JOIN ... WHERE m.media_type = 'chat_image' OR m.id IS NULL keeps every text "
     "message (no media row, so m.id IS NULL), so it compares media rows with ALL messages and "
-    "warns whenever a text message exists. Restricted to image messages: the chat_image condition "
-    "moved into the ON clause, and WHERE keeps messages that have a chat_image media row or whose "
-    "content is '' (the new app's image-only message). messages_with_media therefore counts image "
-    "messages; a legacy text message that was empty also has content '' and would warn. The real "
-    "per-image media check (path and owner) is the row-level reconciliation's."
+    "warns whenever a text message exists. The target cannot tell an image-only message (content '') "
+    "from an empty text message, so this check now compares chat_image media rows with the distinct "
+    "messages they belong to (the chat_image condition moved into the ON clause, WHERE keeps messages "
+    "that have one): it warns when a message has more than one chat_image row. Whether every legacy "
+    "image message has its media row, with the expected path and owner, is checked row by row by the "
+    "reconciliation (missing_media), which knows from the dump which messages were images."
 )
 
 MEDIA_TYPE_DISTRIBUTION = """\
