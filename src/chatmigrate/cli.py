@@ -395,6 +395,82 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
     _run(ctx.obj["debug"], go)
 
 
+# --------------------------------------------------------------------------- demo
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="synth-out", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for legacy.sql, temp/ (phase files), seed/ (target rows) and truth.json.")
+@click.option("--messages", default=10_000, show_default=True, type=click.IntRange(100), help="How many messages.")
+@click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same bytes.")
+@click.option("--layout", type=click.Choice(["mysql8", "mariadb"]), default="mysql8", show_default=True,
+              help="mysqldump's one-line INSERTs (MySQL 8) or mariadb-dump's one tuple per line.")
+@click.option("--links", type=click.Choice(["chat", "booking"]), default="chat", show_default=True,
+              help="Where chats link bookings: chat.booking_id, or only booking.chat_id (like the known dump).")
+@click.pass_context
+def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: str, links: str) -> None:
+    """Generate a synthetic legacy marketplace: a dump, the phase files and the truth."""
+    from .synth import generate
+
+    def go() -> int:
+        w = generate(out_dir, messages=messages, seed=seed, layout=layout, links=links, progress=RichProgress())
+        out.print(f"wrote {w.dump} ({w.dump_bytes / 1e6:,.1f} MB: {w.messages:,} messages, {w.chats:,} chats, "
+                  f"{w.bookings:,} bookings), {w.temp_dir}/, {w.seed_dir}/ and {w.truth}")
+        return 0
+
+    _run(ctx.obj["debug"], go)
+
+
+def print_demo_step(step: str, res: Any) -> None:
+    if step == "world":
+        out.print(f"[bold]Synthetic legacy marketplace[/]: {res.dump} ({res.dump_bytes / 1e6:,.1f} MB): "
+                  f"{res.messages:,} messages in {res.chats:,} chats, {res.bookings:,} bookings, "
+                  f"{res.profiles:,} migrated people")
+    elif step == "target":
+        out.print(f"[bold]Target[/]: {res} (Supabase-shaped tables, Phase 1-4 profiles and bookings seeded)")
+    else:
+        print_run_step(step, res)
+
+
+@cli.command()
+@click.option("--messages", default=20_000, show_default=True, type=click.IntRange(100), help="Size of the world.")
+@click.option("--seed", default=1, show_default=True, help="Random seed of the world.")
+@click.option("--out", "out_dir", default=".demo", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the world and the phase files go.")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
+              help="Use this server (a fresh database chatmigrate_demo is created on it). "
+                   "Default: a throw-away embedded PostgreSQL.")
+@click.option("--keep", is_flag=True, help="Leave the embedded PostgreSQL running and print its URL.")
+@click.pass_context
+def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_url: str | None, keep: bool) -> None:
+    """Generate a legacy world, migrate it into PostgreSQL, and check it against the truth."""
+    from .demo import demo as run_demo
+
+    def go() -> int:
+        res = run_demo(out_dir, messages=messages, seed=seed, url=database_url, keep=keep,
+                       progress=RichProgress(), on_step=print_demo_step)
+        t = Table(title="Does the migration agree with what the generator built? (truth.json)", title_justify="left")
+        t.add_column("")
+        t.add_column("truth", justify="right")
+        t.add_column("migration", justify="right")
+        t.add_column("")
+        for what, truth, got in res.agreement:
+            t.add_row(what, f"{truth:,}", f"{got:,}", "[green]✓[/]" if truth == got else "[red]✗[/]")
+        out.print(t)
+        ok = res.agrees and res.run.success
+        s = res.run.stats
+        out.print(
+            f"[bold]{'[green]Demo migration correct' if ok else '[red]Demo migration has problems'}[/][/bold]: "
+            f"is_valid {str(res.run.validation.is_valid).lower()}, Phase 6 run took {s['duration_seconds']:.1f} s. "
+            f"Files: {res.world.temp_dir}/"
+        )
+        if keep and not database_url:
+            out.print(f"the embedded PostgreSQL keeps running: {res.target}")
+        return 0 if ok else 1
+
+    _run(ctx.obj["debug"], go)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="chatmigrate", standalone_mode=False)

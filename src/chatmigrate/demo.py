@@ -1,0 +1,104 @@
+"""The demo: a synthetic legacy marketplace migrated end to end, checked against its truth.
+
+Owns: generating a world (``synth``), getting a PostgreSQL (a throw-away embedded one,
+or a fresh ``chatmigrate_demo`` database on the server a URL names), creating the
+target tables and seeding the Phase 1-4 rows, running Phase 6 (``steps.run``), and
+comparing the outcome with ``truth.json``, which the generator wrote by construction
+and which no migration code reads.
+
+Does not own: printing (``cli``), any step's logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from psycopg import conninfo, sql
+
+from .progress import NO_PROGRESS, Progress
+from .steps.run import RunResult, run
+from .synth import SynthSummary, generate, read_truth
+from .target import db
+
+DEMO_DATABASE = "chatmigrate_demo"
+
+
+@dataclass(slots=True)
+class DemoResult:
+    world: SynthSummary
+    run: RunResult
+    target: str  # redacted
+    agreement: list[tuple[str, Any, Any]]  # (what, truth, migrated)
+
+    @property
+    def agrees(self) -> bool:
+        return all(a == b for _, a, b in self.agreement)
+
+
+@contextmanager
+def _server(url: str | None, keep: bool) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from .embedded import throwaway_postgres
+
+    with throwaway_postgres(keep=keep) as u:
+        yield u
+
+
+def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
+    """(Re)create database ``name`` on the server ``server_url`` points at; return its conninfo."""
+    with db.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo.conninfo_to_dict(server_url)
+    params["dbname"] = name
+    return conninfo.make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def compare_with_truth(truth: dict[str, Any], res: RunResult) -> list[tuple[str, Any, Any]]:
+    m = res.extraction.metadata
+    c = res.creation.counts
+    rows: list[tuple[str, Any, Any]] = [
+        ("chats migrated", truth["chats_by_fate"].get("processed", 0), c.chats.created + c.chats.present),
+        ("messages migrated", truth["messages_by_fate"].get("processed", 0), c.messages.created + c.messages.present),
+        ("image messages with media", truth["image_messages"], c.media.created + c.media.present),
+        ("messages from customers", truth["sender_distribution"]["customer"], m["sender_distribution"]["customer"]),
+        ("messages from stylists", truth["sender_distribution"]["stylist"], m["sender_distribution"]["stylist"]),
+        ("messages with NUL removed", truth["messages_with_nul"], res.extraction.warnings),
+    ]
+    for reason, n in truth["chats_by_fate"].items():
+        if reason != "processed":
+            rows.append((f"chats skipped: {reason}", n, res.extraction.chat_skips.get(reason, 0)))
+    for reason, n in truth["messages_by_fate"].items():
+        if reason != "processed":
+            rows.append((f"messages skipped: {reason}", n, res.extraction.message_skips.get(reason, 0)))
+    return rows
+
+
+def demo(
+    out_dir: Path,
+    *,
+    messages: int = 20_000,
+    seed: int = 1,
+    url: str | None = None,
+    keep: bool = False,
+    progress: Progress = NO_PROGRESS,
+    on_step: Any = None,
+) -> DemoResult:
+    world = generate(out_dir, messages=messages, seed=seed, progress=progress)
+    if on_step:
+        on_step("world", world)
+    with _server(url, keep) as server_url:
+        target = fresh_database(server_url)
+        db.create_schema(target)
+        db.seed_from_csv(target, world.seed_dir)
+        if on_step:
+            on_step("target", db.redact(target))
+        result = run(str(world.dump), world.temp_dir, target, progress=progress, on_step=on_step)
+    agreement = compare_with_truth(read_truth(world.truth), result)
+    return DemoResult(world, result, db.redact(target), agreement)
