@@ -119,6 +119,12 @@ class StreamedDoc:
         self._first_item = False
         self.fh.write(_dumps(value))
 
+    def raw_item(self, json_text: str) -> None:
+        """Append an element already encoded as one line of JSON (for hot loops)."""
+        self.fh.write("\n    " if self._first_item else "\n   ,")
+        self._first_item = False
+        self.fh.write(json_text)
+
     def end_array(self) -> None:
         self.fh.write("]" if self._first_item else "\n  ]")
 

@@ -1,5 +1,7 @@
 """Typed records passed between the Phase 6 stages, and the plan's skip reasons.
 
+Records are NamedTuples: typed, immutable, and cheap to build a million times.
+
 Owns: the legacy row types (read from the dump), the target row types (what step 2
 writes), skip and failure records, and the reason strings the plan names. Plain data,
 no I/O, no rules: everything else imports from here, this imports nothing of ours.
@@ -8,8 +10,7 @@ no I/O, no rules: everything else imports from here, this imports nothing of our
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # --- the plan's skip reasons (step 1) --------------------------------------------
 CHAT_NOT_ACTIVE = "Chat is not active"
@@ -29,16 +30,14 @@ MEDIA_BUCKET = "chat-media"
 MEDIA_NAMESPACE = uuid.UUID("6f1c3c1e-6b0e-4c55-9a55-3b7f0f0c6d11")
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyBooking:
+class LegacyBooking(NamedTuple):
     id: str  # lowercased
     buyer_id: str | None
     stylist_id: str | None
     chat_id: str | None  # lowercased; the link from the booking side
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyChat:
+class LegacyChat(NamedTuple):
     id: str  # as in the dump
     buyer_id: str | None
     stylist_id: str | None
@@ -48,8 +47,7 @@ class LegacyChat:
     updated_at: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyMessage:
+class LegacyMessage(NamedTuple):
     id: str
     message: str
     is_image: Any
@@ -59,8 +57,7 @@ class LegacyMessage:
     created_at: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class TargetChat:
+class TargetChat(NamedTuple):
     id: str
     booking_id: str
     created_at: str
@@ -69,8 +66,7 @@ class TargetChat:
     stylist_id: str | None = None  # for sender resolution (None: not in the mapping)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetMessage:
+class TargetMessage(NamedTuple):
     id: str
     chat_id: str
     sender_id: str
@@ -81,8 +77,7 @@ class TargetMessage:
     has_image: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedMedia:
+class PlannedMedia(NamedTuple):
     id: str
     message_id: str
     chat_id: str
@@ -91,8 +86,7 @@ class PlannedMedia:
     source_url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Skip:
+class Skip(NamedTuple):
     """A legacy row intentionally left behind by the rules, with the plan's reason."""
 
     kind: str  # "chat" | "message"
@@ -101,8 +95,7 @@ class Skip:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(NamedTuple):
     """A row step 2 could not insert, with the reason found in the target."""
 
     kind: str  # "chat" | "message" | "media"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import records as r
@@ -138,8 +138,7 @@ def image_file_name(url: str, message_id: str) -> str:
     return name or f"{message_id}.jpg"
 
 
-@dataclass(frozen=True, slots=True)
-class MessageOutcome:
+class MessageOutcome(NamedTuple):
     message: r.TargetMessage
     media: r.PlannedMedia | None
     nul_removed: int

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from json.encoder import encode_basestring as js  # type: ignore[attr-defined]
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,17 +194,20 @@ def extract(
             total_messages += 1
             if isinstance(res, r.Skip):
                 result.message_skips[res.reason] += 1
-                skipped.item({"message": {"id": res.id, "chat_id": res.parent_id}, "reason": res.reason})
+                skipped.raw_item(
+                    f'{{"message": {{"id": {js(res.id)}, "chat_id": {js(res.parent_id) if res.parent_id else "null"}}}, '
+                    f'"reason": {js(res.reason)}}}'
+                )
                 continue
             m = res.message
             processed_messages += 1
             senders[m.sender_role] += 1
-            out.item(
-                {
-                    "id": m.id, "chat_id": m.chat_id, "sender_id": m.sender_id, "content": m.content,
-                    "is_read": m.is_read, "created_at": m.created_at, "has_image": m.has_image,
-                    "sender_role": m.sender_role,
-                }
+            # one JSON line per message, formatted directly: the same text json.dumps gives
+            out.raw_item(
+                f'{{"id": {js(m.id)}, "chat_id": {js(m.chat_id)}, "sender_id": {js(m.sender_id)}, '
+                f'"content": {js(m.content)}, "is_read": {"true" if m.is_read else "false"}, '
+                f'"created_at": {js(m.created_at)}, "has_image": {"true" if m.has_image else "false"}, '
+                f'"sender_role": {js(m.sender_role)}}}'
             )
             if res.media is not None:
                 md = res.media

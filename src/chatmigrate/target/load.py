@@ -31,7 +31,8 @@ DROP TABLE IF EXISTS cm_stage_chat, cm_stage_msg, cm_stage_media;
 CREATE TEMP TABLE cm_stage_chat (ord int, id uuid, booking_id uuid, created_at timestamptz,
     updated_at timestamptz, outcome text);
 CREATE TEMP TABLE cm_stage_msg (ord bigint, id uuid, chat_id uuid, sender_id uuid, content text,
-    is_read boolean, created_at timestamptz, has_image boolean, outcome text);
+    is_read boolean, created_at timestamptz, has_image boolean);
+DROP TABLE IF EXISTS cm_msg_outcome;
 CREATE TEMP TABLE cm_stage_media (ord int, id uuid, message_id uuid, owner_id uuid, file_path text,
     outcome text);
 """
@@ -66,11 +67,14 @@ WITH s AS (
 UPDATE cm_stage_chat t SET outcome = d.outcome FROM d WHERE d.ord = t.ord
 """
 
+# Messages are many and wide (their content): their outcomes go into a narrow table
+# rather than an UPDATE that would rewrite every staged row.
 CLASSIFY_MESSAGES = """
+CREATE TEMP TABLE cm_msg_outcome AS
 WITH ok_chats AS (
   SELECT id FROM cm_stage_chat WHERE outcome IN ('insert', 'present')
 ), s AS (
-  SELECT s.ord, s.chat_id,
+  SELECT s.ord, s.id, s.chat_id,
          row_number() OVER (PARTITION BY s.id ORDER BY s.ord) AS id_rank,
          m.id AS present_id, m.chat_id AS present_chat,
          (oc.id IS NOT NULL OR c.id IS NOT NULL) AS chat_ok,
@@ -81,20 +85,20 @@ WITH ok_chats AS (
   LEFT JOIN public.chats c ON c.id = s.chat_id
   LEFT JOIN public.profiles p ON p.id = s.sender_id
 )
-UPDATE cm_stage_msg t SET outcome = CASE
+SELECT s.ord, s.id, CASE
     WHEN s.id_rank > 1 THEN 'Duplicate message id in the extracted file'
     WHEN s.present_id IS NOT NULL AND s.present_chat = s.chat_id THEN 'present'
     WHEN s.present_id IS NOT NULL THEN 'A message with this id already exists in another chat'
     WHEN NOT s.chat_ok THEN 'Chat was not created'
     WHEN s.sender_found IS NULL THEN 'Sender profile not found in the target profiles table'
-    ELSE 'insert' END
-FROM s WHERE s.ord = t.ord
+    ELSE 'insert' END AS outcome
+FROM s
 """
 
 CLASSIFY_MEDIA = """
 UPDATE cm_stage_media t SET outcome = CASE
     WHEN EXISTS (SELECT 1 FROM public.media x WHERE x.id = t.id) THEN 'present'
-    WHEN NOT EXISTS (SELECT 1 FROM cm_stage_msg m WHERE m.id = t.message_id AND m.outcome IN ('insert', 'present'))
+    WHEN NOT EXISTS (SELECT 1 FROM cm_msg_outcome m WHERE m.id = t.message_id AND m.outcome IN ('insert', 'present'))
          AND NOT EXISTS (SELECT 1 FROM public.chat_messages m WHERE m.id = t.message_id)
       THEN 'Message was not created'
     ELSE 'insert' END
@@ -104,12 +108,14 @@ INSERTS = (
     "INSERT INTO public.chats (id, booking_id, created_at, updated_at) "
     "SELECT id, booking_id, created_at, updated_at FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY ord",
     "INSERT INTO public.chat_messages (id, chat_id, sender_id, content, is_read, created_at) "
-    "SELECT id, chat_id, sender_id, content, is_read, created_at FROM cm_stage_msg WHERE outcome = 'insert'",
+    "SELECT s.id, s.chat_id, s.sender_id, s.content, s.is_read, s.created_at FROM cm_stage_msg s "
+    "JOIN cm_msg_outcome o ON o.ord = s.ord WHERE o.outcome = 'insert' ORDER BY s.ord",
     "INSERT INTO public.media (id, owner_id, file_path, media_type, chat_message_id) "
     "SELECT id, owner_id, file_path, 'chat_image', message_id FROM cm_stage_media WHERE outcome = 'insert'",
 )
 
 _TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}
+_OUTCOMES = {"chat": "cm_stage_chat", "message": "cm_msg_outcome", "media": "cm_stage_media"}
 _PARENT = {"chat": "booking_id", "message": "chat_id", "media": "message_id"}
 
 
@@ -215,7 +221,7 @@ class Loader:
         for kind, stmt in (("chat", CLASSIFY_CHATS), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
             self.conn.execute(f"ANALYZE {_TABLES[kind]}")
             self.conn.execute(stmt)  # type: ignore[arg-type]
-            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_TABLES[kind]} GROUP BY outcome").fetchall()
+            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()
             c = self.counts.of(kind)
             for outcome, n in rows:
                 if outcome == "present":
@@ -231,24 +237,36 @@ class Loader:
 
     # ---------------------------------------------------------------- reading back
 
-    def rows(self, kind: str, outcome: str) -> Iterator[tuple[Any, ...]]:
-        """(id, parent id[, extra]) of the staged rows with this outcome, in input order."""
-        table = _TABLES[kind]
-        cols = {"chat": "id, booking_id", "message": "id, chat_id, sender_id, has_image",
-                "media": "id, message_id"}[kind]
-        with self.conn.cursor(name=f"cm_read_{kind}") as cur:
-            cur.itersize = 10_000
-            cur.execute(f"SELECT {cols} FROM {table} WHERE outcome = %s ORDER BY ord", (outcome,))
-            for row in cur:
-                yield tuple(str(v) if not isinstance(v, bool) else v for v in row)
+    def _select(self, kind: str, cols: str, where: str) -> str:
+        if kind == "message":
+            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "
+                    f"WHERE {where} ORDER BY s.ord")
+        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"
+
+    def _copy_out(self, query: str) -> Iterator[list[str]]:
+        """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason
+        strings hold no tab, newline or backslash, so no unescaping is needed)."""
+        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:  # type: ignore[arg-type]
+            rest = b""
+            for block in cp:
+                lines = (rest + bytes(block)).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    yield line.decode("utf-8").split("\t")
+            if rest:
+                yield rest.decode("utf-8").split("\t")
+
+    def rows(self, kind: str, outcome: str) -> Iterator[list[str]]:
+        """(id, parent id[, sender, has_image 't'/'f']) of the staged rows with this outcome, in input order."""
+        cols = {"chat": "s.id, s.booking_id", "message": "s.id, s.chat_id, s.sender_id, s.has_image",
+                "media": "s.id, s.message_id"}[kind]
+        where = ("o" if kind == "message" else "s") + ".outcome = " + ("'insert'" if outcome == "insert" else "'present'")
+        return self._copy_out(self._select(kind, cols, where))
 
     def failures(self, kind: str) -> Iterator[r.Failure]:
         yield from (f for f in self.counts.invalid if f.kind == kind)
-        with self.conn.cursor(name=f"cm_fail_{kind}") as cur:
-            cur.itersize = 10_000
-            cur.execute(
-                f"SELECT id, {_PARENT[kind]}, outcome FROM {_TABLES[kind]} "
-                "WHERE outcome NOT IN ('insert', 'present') ORDER BY ord"
-            )
-            for id_, parent, outcome in cur:
-                yield r.Failure(kind, str(id_), str(parent), outcome)
+        alias = "o" if kind == "message" else "s"
+        query = self._select(kind, f"s.id, s.{_PARENT[kind]}, {alias}.outcome",
+                             f"{alias}.outcome NOT IN ('insert', 'present')")
+        for id_, parent, outcome in self._copy_out(query):
+            yield r.Failure(kind, id_, None if parent == "\\N" else parent, outcome)

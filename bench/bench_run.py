@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark of Phase 6: chatmigrate's steps against psql \\copy and pgloader.
+
+    .venv/bin/python bench/bench_run.py                       # 10k, 100k and 1M messages
+    .venv/bin/python bench/bench_run.py --sizes 10000,100000 --database-url postgresql://...
+
+For each size: generate a synthetic world (``chatmigrate synth``), create a fresh target
+database with the Supabase-shaped tables and the Phase 1-4 rows, then time, each in its
+own process (so peak RSS is that step's own): extract, create (with indexes), validate,
+and the whole ``run`` on a second fresh database. The floor is plain ``psql \\copy`` of
+the same final rows (chats, messages, media exported from the migrated target) into a
+third fresh database in one transaction. Where ``pgloader`` is installed and MariaDB
+runs, the legacy dump is loaded into MariaDB (not timed) and pgloader's migration of the
+``chat`` and ``message`` tables into PostgreSQL is timed: it copies the tables as they
+are, without the phase's rules, so it is a lower bound for what it would take.
+
+Results are appended to bench/results.jsonl and printed as a Markdown table.
+Not part of the test suite: timings are measured here, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo, sql
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PY = sys.executable
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, float]:
+    """Run a command; return (wall seconds, peak RSS in MB of that process)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"{' '.join(cmd[:4])}... exited {code}: {err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def fresh_db(server: str, name: str) -> str:
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo.conninfo_to_dict(server)
+    params["dbname"] = name
+    return conninfo.make_conninfo(**params)
+
+
+def prepared_target(server: str, name: str, seed_dir: Path) -> str:
+    from chatmigrate.target.db import create_schema, seed_from_csv
+
+    url = fresh_db(server, name)
+    create_schema(url)
+    seed_from_csv(url, seed_dir)
+    return url
+
+
+def copy_floor(server: str, source: str, seed_dir: Path, work: Path) -> float:
+    """psql \\copy of the final rows into a fresh, seeded target, in one transaction."""
+    tables = {
+        "chats": "id, booking_id, created_at, updated_at",
+        "chat_messages": "id, chat_id, sender_id, content, is_read, created_at",
+        "media": "id, owner_id, file_path, media_type, chat_message_id",
+    }
+    for table, cols in tables.items():
+        subprocess.run(["psql", "-q", "-d", source, "-c", f"\\copy (SELECT {cols} FROM {table}) TO '{work / table}.tsv'"],
+                       check=True)
+    target = prepared_target(server, "cm_bench_copy", seed_dir)
+    cmds = [f"\\copy {t} ({c}) FROM '{work / t}.tsv'" for t, c in tables.items()]
+    args = ["psql", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", target]
+    for c in cmds:
+        args += ["-c", c]
+    wall, _ = timed(args)
+    return wall
+
+
+def pgloader_time(dump: Path, server: str, work: Path) -> float | None:
+    if not shutil.which("pgloader") or not shutil.which("mariadb"):
+        return None
+    if subprocess.run(["mariadb-admin", "ping"], capture_output=True).returncode != 0:
+        return None
+    subprocess.run(["mariadb", "-e", "DROP DATABASE IF EXISTS cm_bench_src; CREATE DATABASE cm_bench_src "
+                    "CHARACTER SET utf8mb4"], check=True)
+    with open(dump, "rb") as fh:
+        subprocess.run(["mariadb", "--default-character-set=utf8mb4", "cm_bench_src"], stdin=fh, check=True)
+    target = conninfo.conninfo_to_dict(fresh_db(server, "cm_bench_pgl"))
+    pg_url = f"postgresql://{target.get('user', 'postgres')}@{target.get('host', '127.0.0.1')}:{target.get('port', 5432)}/cm_bench_pgl"
+    load = work / "chat.load"
+    load.write_text(
+        "LOAD DATABASE\n"
+        "  FROM mysql://root@127.0.0.1:3306/cm_bench_src\n"
+        f"  INTO {pg_url}\n"
+        "  INCLUDING ONLY TABLE NAMES MATCHING 'chat', 'message'\n"
+        "  WITH include drop, create tables, create indexes, foreign keys, workers = 2, concurrency = 1\n"
+        "  SET MySQL PARAMETERS net_read_timeout = '600', net_write_timeout = '600';\n"
+    )
+    wall, _ = timed(["pgloader", "--quiet", str(load)])
+    return wall
+
+
+def bench_size(n: int, server: str, with_pgloader: bool) -> dict:
+    work = OUT / f"run-{n}"
+    shutil.rmtree(work, ignore_errors=True)
+    cm = [PY, "-m", "chatmigrate"]
+    gen_s, _ = timed([*cm, "synth", "--out", str(work), "--messages", str(n)])
+    dump, temp, seed = work / "legacy.sql", work / "temp", work / "seed"
+    dump_mb = dump.stat().st_size / 1e6
+    url = prepared_target(server, "cm_bench", seed)
+    env = {**os.environ, "DATABASE_URL": url}
+    ex_s, ex_mb = timed([*cm, "extract", "--dump", str(dump), "--temp-dir", str(temp)], env=env)
+    cr_s, cr_mb = timed([*cm, "create", "--temp-dir", str(temp)], env=env)
+    va_s, va_mb = timed([*cm, "validate", "--dump", str(dump), "--temp-dir", str(temp)], env=env)
+    stats = json.loads((temp / "chat-creation-stats.json").read_text())
+    valid = json.loads((temp / "chat-validation-results.json").read_text())["is_valid"]
+    migrated = stats["successfully_created_messages"]
+    floor = copy_floor(server, url, seed, work)
+    # the whole run, on a fresh target (the steps above left theirs migrated)
+    url2 = prepared_target(server, "cm_bench_run", seed)
+    run_temp = work / "run-temp"
+    shutil.copytree(temp, run_temp, ignore=shutil.ignore_patterns("chat*", "skipped*", "failed*", "phase-6*"))
+    run_s, run_mb = timed([*cm, "run", "--dump", str(dump), "--temp-dir", str(run_temp), "--database-url", url2])
+    pgl = pgloader_time(dump, server, work) if with_pgloader else None
+    return {
+        "messages": n, "dump_mb": round(dump_mb, 1), "generate_s": round(gen_s, 2),
+        "extract_s": round(ex_s, 2), "extract_mb_s": round(dump_mb * 2 / ex_s, 1),  # extract reads the dump twice
+        "create_s": round(cr_s, 2), "create_rows_s": round(migrated / cr_s), "validate_s": round(va_s, 2),
+        "run_s": round(run_s, 2), "psql_copy_s": round(floor, 2), "create_vs_copy": round(cr_s / floor, 2),
+        "pgloader_s": None if pgl is None else round(pgl, 2),
+        "peak_rss_mb": {"extract": round(ex_mb), "create": round(cr_mb), "validate": round(va_mb), "run": round(run_mb)},
+        "migrated_messages": migrated, "is_valid": valid,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                    help="a server where the benchmark may create databases cm_bench*")
+    ap.add_argument("--no-pgloader", action="store_true")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        print(f"· {n:,} messages …", flush=True)
+        r = bench_size(n, args.database_url, not args.no_pgloader)
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+        with open(ROOT / "bench" / "results.jsonl", "a") as fh:
+            fh.write(json.dumps({"bench": "run", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                 "command": " ".join(sys.argv), "machine": f"{platform.machine()} {os.cpu_count()} cores",
+                                 **r}) + "\n")
+    print("\n| messages | dump MB | extract s (MB/s) | create s (rows/s) | psql \\copy s | create / \\copy "
+          "| validate s | run s | pgloader s | peak RSS MB (extract/create/validate/run) | is_valid |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for r in rows:
+        p = r["peak_rss_mb"]
+        pgl = "n/a" if r["pgloader_s"] is None else f"{r['pgloader_s']}"
+        print(f"| {r['messages']:,} | {r['dump_mb']} | {r['extract_s']} ({r['extract_mb_s']}) | {r['create_s']} "
+              f"({r['create_rows_s']:,}) | {r['psql_copy_s']} | {r['create_vs_copy']}× | {r['validate_s']} | "
+              f"{r['run_s']} | {pgl} | {p['extract']}/{p['create']}/{p['validate']}/{p['run']} | {r['is_valid']} |")
+
+
+if __name__ == "__main__":
+    main()
