@@ -1,71 +1,27 @@
 """Step 1, extract: dump + Phase 1/4 files -> chats-extracted.json, skipped-chats.json.
 
-Owns: the preflight (the plan's "Input Validation"), the two streaming passes over
-the dump (bookings and chats first, whatever their order in the file, then messages),
-applying the rules to every row, and writing both output files while the messages
-stream past, so memory holds the chats but never the messages.
+Owns: writing both output files while the classified messages stream past (memory
+holds the chats, never the messages), the plan's metadata and summary counts.
 
-Does not own: the rules themselves (``phase6.rules``), the file shapes
-(``phase6.files``), the dump grammar (``dump``). No database.
+Does not own: reading and classifying the dump (``steps.classify``), the rules
+(``phase6.rules``), the file shapes (``phase6.files``). No database.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from json.encoder import encode_basestring as js  # type: ignore[attr-defined]
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as js  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..dump import DumpReader
-from ..errors import UsageError
 from ..phase6 import files as f
 from ..phase6 import records as r
-from ..phase6 import rules
 from ..progress import NO_PROGRESS, Progress
+from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
 
-ADVICE_PHASE1 = "run Phase 1 (users) first, or point --temp-dir at the folder that holds its output"
-ADVICE_PHASE4 = "run Phase 4 (bookings) first, or point --temp-dir at the folder that holds its output"
-
-
-@dataclass(slots=True)
-class PhaseInputs:
-    mapping: dict[str, str]
-    migrated: frozenset[str]
-    bookings_created_total: int
-
-
-def load_phase_inputs(temp_dir: Path) -> PhaseInputs:
-    """Read and check user-id-mapping.json and bookings-created.json (exit 2 if wrong)."""
-    mpath = temp_dir / f.USER_MAPPING
-    mdoc = f.read_json(mpath, "the Phase 1 user id mapping", ADVICE_PHASE1)
-    mapping_raw = mdoc.get("mapping")
-    if not isinstance(mapping_raw, dict):
-        raise f.PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
-    mapping = {str(k).strip().lower(): str(v).strip().lower() for k, v in mapping_raw.items() if v}
-    bpath = temp_dir / f.BOOKINGS_CREATED
-    bdoc = f.read_json(bpath, "the Phase 4 booking results", ADVICE_PHASE4)
-    results = bdoc.get("results")
-    if not isinstance(results, list):
-        raise f.PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
-    migrated = frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
-    if not migrated:
-        raise f.PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
-    return PhaseInputs(mapping, migrated, len(results))
-
-
-def parse_timezone(name: str | None) -> Any:
-    if not name or name.upper() in ("UTC", "+00:00", "Z"):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--source-timezone {name!r} is not a known time zone: use an IANA name such as Europe/Oslo.") from None
+__all__ = ["ExtractResult", "PhaseInputs", "extract", "load_phase_inputs"]
 
 
 @dataclass(slots=True)
@@ -78,80 +34,6 @@ class ExtractResult:
     skipped_path: Path | None = None
 
 
-def _require_tables(reader: DumpReader, dump: str) -> None:
-    for table in r.CHAT_TABLES:
-        info = reader.tables.get(table)
-        if info is None or not info.columns:
-            raise UsageError(f"the dump {dump} has no CREATE TABLE `{table}`: is it the legacy database's dump?")
-        if info.inserts == 0:
-            raise UsageError(f"the dump {dump} has no INSERT INTO `{table}`: the table is empty or was dumped without data.")
-    if not reader.completed:
-        raise UsageError(
-            f"the dump {dump} does not end with mysqldump's '-- Dump completed' line: it may be truncated; re-copy it."
-        )
-
-
-@dataclass(slots=True)
-class Classified:
-    """Step 1's decisions for one dump: chats up front, messages as a stream."""
-
-    dump: str
-    lookups: rules.Lookups
-    total_chats: int
-    total_bookings: int
-    active_chats: int
-    processed_chats: list[r.TargetChat]
-    chat_skips: list[r.Skip]
-    progress: Progress
-
-    def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
-        """Second pass over the dump: every message row, classified, in file order."""
-        for row in DumpReader(self.dump, ("message",), progress=self.progress):
-            yield rules.classify_message(rules.legacy_message(row.values), self.lookups)
-
-
-def classify_dump(
-    dump: str,
-    inputs: PhaseInputs,
-    *,
-    source_tz: str | None = None,
-    progress: Progress = NO_PROGRESS,
-    allow_incomplete: bool = False,
-) -> Classified:
-    """Pass 1 over the dump (bookings, chats) and the chat rules; messages stay lazy."""
-    if dump == "-":
-        raise UsageError("extract reads the dump twice and cannot read standard input: save the dump to a file.")
-    if not os.path.isfile(dump):
-        raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
-    tz = parse_timezone(source_tz)
-    first = DumpReader(dump, ("booking", "chat"), progress=progress)
-    bookings: dict[str, r.LegacyBooking] = {}
-    chats: list[r.LegacyChat] = []
-    for row in first:
-        if row.table == "booking":
-            b = rules.legacy_booking(row.values)
-            bookings[b.id] = b
-        else:
-            chats.append(rules.legacy_chat(row.values))
-    if not allow_incomplete:
-        _require_tables(first, dump)
-    lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, tz)
-    processed: list[r.TargetChat] = []
-    skips: list[r.Skip] = []
-    active = 0
-    for chat in chats:
-        active += str(chat.is_active).strip() == "1"
-        outcome = rules.classify_chat(chat, lk)
-        key = rules.low(chat.id) or ""
-        if isinstance(outcome, r.Skip):
-            skips.append(outcome)
-            lk.chats[key] = None
-        else:
-            processed.append(outcome)
-            lk.chats[key] = outcome
-    return Classified(dump, lk, len(chats), len(bookings), active, processed, skips, progress)
-
-
 def extract(
     dump: str,
     temp_dir: Path,
@@ -162,7 +44,18 @@ def extract(
 ) -> ExtractResult:
     """Run step 1. Raises ChatmigrateError (exit 2) on bad input; writes nothing then."""
     inputs = load_phase_inputs(temp_dir)
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, allow_incomplete=allow_incomplete)
+    try:
+        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, single_pass=True)
+    except TableOrderChanged:  # chats or bookings after messages: nothing was written; read twice
+        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, single_pass=False)
+
+
+def _extract(
+    dump: str, temp_dir: Path, inputs: PhaseInputs, source_tz: str | None, progress: Progress,
+    allow_incomplete: bool, *, single_pass: bool,
+) -> ExtractResult:
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, allow_incomplete=allow_incomplete,
+                       single_pass=single_pass)
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
 
     result = ExtractResult(metadata={})

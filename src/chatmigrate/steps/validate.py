@@ -24,7 +24,7 @@ from ..phase6 import files as f
 from ..phase6 import records as r
 from ..progress import NO_PROGRESS, Progress
 from ..target import checks, db, suite
-from .extract import classify_dump, load_phase_inputs
+from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
 
@@ -46,12 +46,22 @@ def validate(
     progress: Progress = NO_PROGRESS,
 ) -> ValidateResult:
     inputs = load_phase_inputs(temp_dir)
+    try:
+        return _validate(dump, temp_dir, url, inputs, source_tz, progress, single_pass=True)
+    except TableOrderChanged:  # chats or bookings after messages: read the dump twice
+        return _validate(dump, temp_dir, url, inputs, source_tz, progress, single_pass=False)
+
+
+def _validate(
+    dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None, progress: Progress,
+    *, single_pass: bool,
+) -> ValidateResult:
     extracted_meta: dict[str, Any] = {}
     ext_path = temp_dir / f.CHATS_EXTRACTED
     if ext_path.is_file():
         extracted_meta = f.read_head(ext_path, ("processedChats", "processedMessages")).get("metadata", {})
     source_tz = source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None)
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress)
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass)
 
     msg_skips: Counter[str] = Counter()
     expected_media: list[r.PlannedMedia] = []
