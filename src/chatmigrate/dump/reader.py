@@ -46,6 +46,7 @@ CHUNK_SIZE = 4 << 20
 MAX_ROW_BYTES = 64 << 20
 _HEAD_WINDOW = 1 << 16
 _WORD_RE = re.compile(rb"[A-Za-z_]+")
+_WS_RE = re.compile(rb"[ \t\r\n]*")
 
 
 @dataclass(slots=True)
@@ -235,17 +236,23 @@ class DumpReader:
                 self._skip_statement(keep=False)
 
     def _skip_gap(self) -> None:
+        """Move past whitespace and comments between statements.
+
+        While the gap runs into the end of the buffer, or stops at the start of a
+        comment it could not finish, the whole gap is matched again after reading more:
+        a comment is never cut in two.
+        """
+        gap = st.GAP_RE if self._delim == b";" else st.GAP_IN_DELIMITER_RE
         while True:
-            m = st.GAP_RE.match(self.buf, self.pos)
-            self.pos = m.end()  # type: ignore[union-attr]
-            rest = self.buf[self.pos : self.pos + 2]
-            incomplete = self.pos >= len(self.buf) - 1 or rest in (b"/*", b"--") or rest[:1] == b"#"
-            if not incomplete:
-                return
-            if not self._fill():
-                if rest == b"/*":
-                    raise TruncatedDumpError("the dump ends inside a /* comment */", **self._where(self.pos))
-                return
+            end = gap.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            rest = self.buf[end : end + 2]
+            unsure = end >= len(self.buf) - 1 or rest in (b"/*", b"--") or rest[:1] == b"#"
+            if unsure and self._fill():
+                continue
+            self.pos = end
+            if rest == b"/*" and gap is st.GAP_RE:
+                raise TruncatedDumpError("the dump ends inside a /* comment */", **self._where(end))
+            return
 
     # ------------------------------------------------------------------ statements
 
@@ -354,6 +361,7 @@ class DumpReader:
                             self.pos = pos
                             raw, sep, offset = self._slow_tuple(n, table)
                             buf, pos, base = self.buf, self.pos, self.base
+                            pos = _WS_RE.match(buf, pos).end()  # type: ignore[union-attr]
                             g = (*raw, sep)
                         values = dict(zip(names, [c(r) for c, r in zip(convs, g)]))
                 except (BadText, UnicodeDecodeError):
@@ -366,7 +374,7 @@ class DumpReader:
                         f"a value cannot be converted ({exc})", table=table, **self._where(at)
                     ) from None
                 if m is not None:
-                    offset = base + m.start()
+                    offset = base + buf.index(b"(", m.start())
                     pos = m.end()
                 count += 1
                 append(Row(table, values, offset))
@@ -386,15 +394,15 @@ class DumpReader:
     def _slow_tuple(self, n: int, table: str) -> tuple[Any, bytes, int]:
         mark = self._mark(self.pos)
         while True:
-            status, a, b, at = scan_tuple(self.buf, self.pos)
+            status, a, b, at, *start = scan_tuple(self.buf, self.pos)
             if status == "ok":
                 if len(a) != n:
                     raise ColumnCountError(
                         f"a row has {len(a)} values but the table has {n} columns",
                         table=table,
-                        **self._where(self.pos),
+                        **self._where(start[0]),
                     )
-                offset = self.base + self.pos
+                offset = self.base + start[0]
                 self.pos = at
                 return a, b, offset
             if status == "error":

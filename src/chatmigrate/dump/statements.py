@@ -21,9 +21,13 @@ from .tokens import DQ, SQ
 # Whitespace and comments between statements. ``/*!40101 ... */`` conditional comments
 # and MariaDB's ``/*M!999999\- enable the sandbox mode */`` are comments too.
 GAP_RE = re.compile(
-    rb"(?:[ \t\r\n]++|--(?:[ \t][^\n]*+)?\n|--\r?\n|#[^\n]*+\n|/\*.*?\*/)*+",
+    rb"(?:[ \t\r\n]++|--(?:[ \t\r][^\n]*+)?(?:\n|\Z)|#[^\n]*+(?:\n|\Z)|/\*.*?\*/)*+",
     re.S,
 )
+# Inside a DELIMITER block, /*!50003 ... */ comments hold trigger and routine bodies that
+# may contain comments of their own: they belong to the statement (skipped whole), never
+# to the gap, or a nested "*/" would end them early.
+GAP_IN_DELIMITER_RE = re.compile(rb"(?:[ \t\r\n]++|--(?:[ \t\r][^\n]*+)?(?:\n|\Z)|#[^\n]*+(?:\n|\Z))*+", re.S)
 
 _IDENT = rb"(?:`(?:[^`]|``)+`|\"(?:[^\"]|\"\")+\"|[A-Za-z0-9_$]+)"
 _QUALIFIED = rb"(?:" + _IDENT + rb"[ \t\r\n]*\.[ \t\r\n]*)?(" + _IDENT + rb")"
@@ -32,7 +36,7 @@ INSERT_HEAD_RE = re.compile(
     rb"(?i:(?:INSERT(?:[ \t\r\n]+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY))?(?:[ \t\r\n]+IGNORE)?"
     rb"|REPLACE(?:[ \t\r\n]+(?:LOW_PRIORITY|DELAYED))?)[ \t\r\n]+INTO)[ \t\r\n]+"
     + _QUALIFIED
-    + rb"[ \t\r\n]*(\([^)]*\))?[ \t\r\n]*(?i:VALUES?)(?=[ \t\r\n(])",
+    + rb"[ \t\r\n]*(\([^)]*\))?[ \t\r\n]*(?i:VALUES?)(?=[ \t\r\n(])[ \t\r\n]*",
     re.S,
 )
 CREATE_TABLE_HEAD_RE = re.compile(
@@ -45,7 +49,9 @@ DELIMITER_RE = re.compile(rb"(?i:DELIMITER)[ \t]+([^\s]+)[ \t]*\r?\n")
 IDENT_RE = re.compile(_IDENT)
 
 _BQ = rb"`(?:[^`]|``)*`"
-_COMMENT = rb"/\*.*?\*/|--[ \t][^\n]*+|#[^\n]*+"
+# Comments inside a statement must be complete (a line comment up to its newline): one cut
+# by the end of the buffer matches nothing here, so the skipping stops and reads more.
+_COMMENT = rb"/\*.*?\*/|--[ \t\r][^\n]*+\n|--\n|#[^\n]*+\n"
 
 
 def skip_body_regex(delimiter: bytes = b";") -> re.Pattern[bytes]:
@@ -57,7 +63,9 @@ def skip_body_regex(delimiter: bytes = b";") -> re.Pattern[bytes]:
     first = re.escape(delimiter[:1])
     rest = re.escape(delimiter[1:])
     plain = rb"[^'\"`/#\-" + first + rb"]++"
-    lone = rb"[/#\-]"  # a slash, hash or dash that does not start a comment
+    # a slash or dash that certainly starts no comment (the next byte is known and is not
+    # '*' / not '-'); '#' always starts one
+    lone = rb"/(?=[^*])|-(?=[^-])|--(?=[^ \t\r\n])"
     alts = [plain, SQ, DQ, _BQ, _COMMENT]
     if rest:
         alts.append(first + rb"(?!" + rest + rb")")

@@ -57,12 +57,13 @@ def tuple_regex(n: int) -> re.Pattern[bytes]:
     """The regex matching one whole tuple of ``n`` values plus its separator.
 
     Groups 1..n are the raw values, group n+1 is the separator after the tuple:
-    ``,`` (another tuple follows) or ``;`` (end of statement).
+    ``,`` (another tuple follows) or ``;`` (end of statement). The whitespace after the
+    separator is consumed too, so the next match starts at its ``(``.
     """
     if n < 1:
         raise ValueError("a tuple has at least one value")
     body = WS + rb"(" + VALUE + rb")" + (WS + rb"," + WS + rb"(" + VALUE + rb")") * (n - 1)
-    return re.compile(WS + rb"\(" + body + WS + rb"\)" + WS + rb"([,;])", re.S)
+    return re.compile(WS + rb"\(" + body + WS + rb"\)" + WS + rb"([,;])" + WS, re.S)
 
 
 # --------------------------------------------------------------------------- escapes
@@ -81,7 +82,8 @@ _ESCAPES.update(
         b"_": b"\\_",
     }
 )
-_ESCAPE_RE = re.compile(rb"\\(.)|''|\"\"", re.S)
+_ESCAPE_SQ = re.compile(rb"\\(.)|''", re.S)  # inside '...': backslash escapes and ''
+_ESCAPE_DQ = re.compile(rb'\\(.)|""', re.S)  # inside "...": backslash escapes and ""
 
 
 def _escape_sub(m: re.Match[bytes]) -> bytes:
@@ -92,20 +94,24 @@ def _escape_sub(m: re.Match[bytes]) -> bytes:
 
 
 # Escapes that Python's own bytes-literal decoder reads exactly as MySQL does. Any other
-# backslash sequence (\Z, \x, \a, \q, \0 followed by an octal digit, ...) or a doubled
-# quote sends the string down the general path.
-_PY_SAFE = re.compile(rb"(?:[^\\'\"]++|\\[nrt'\"\\b%_]|\\0(?![0-7]))*+", re.S).fullmatch
+# backslash sequence (\Z, \x, \a, \q, \%, \_, \0 followed by an octal digit, ...) or a
+# doubled quote sends the string down the general path.
+_PY_SAFE_SQ = re.compile(rb"(?:[^\\']++|\\[nrt'\"\\b]|\\0(?![0-7]))*+", re.S).fullmatch
+_PY_SAFE_DQ = re.compile(rb'(?:[^\\"]++|\\[nrt\'"\\b]|\\0(?![0-7]))*+', re.S).fullmatch
 
 
-def unescape(body: bytes) -> bytes:
-    """Decode MySQL backslash escapes and doubled quotes in a string body."""
-    if b"\\" not in body:
-        if b"''" not in body and b'""' not in body:
-            return body
-        return _ESCAPE_RE.sub(_escape_sub, body)
-    if _PY_SAFE(body) is not None:
+def unescape(body: bytes, quote: bytes = b"'") -> bytes:
+    """Decode MySQL backslash escapes, and doubled ``quote`` characters, in a string body."""
+    doubled = quote + quote
+    if b"\\" not in body and doubled not in body:
+        return body
+    if quote == b"'":
+        if _PY_SAFE_SQ(body) is not None:
+            return codecs.escape_decode(body)[0]  # type: ignore[attr-defined,no-any-return]
+        return _ESCAPE_SQ.sub(_escape_sub, body)
+    if _PY_SAFE_DQ(body) is not None:
         return codecs.escape_decode(body)[0]  # type: ignore[attr-defined,no-any-return]
-    return _ESCAPE_RE.sub(_escape_sub, body)
+    return _ESCAPE_DQ.sub(_escape_sub, body)
 
 
 def escape(value: bytes) -> bytes:
@@ -131,8 +137,10 @@ class BadText(ValueError):
 def string_bytes(raw: bytes) -> bytes | None:
     """The bytes a raw value stands for, whatever its lexical form (``None`` for NULL)."""
     q = raw[0]
-    if q == 39 or q == 34:  # ' or "
+    if q == 39:  # '
         return unescape(raw[1:-1])
+    if q == 34:  # "
+        return unescape(raw[1:-1], b'"')
     if q == 78 or q == 110:  # NULL / null
         return None
     if q == 95:  # _binary '...' and other introducers
@@ -175,7 +183,7 @@ def to_int(raw: bytes) -> int | None:
     if q == 78 or q == 110:
         return None
     if q == 39 or q == 34:
-        return int(unescape(raw[1:-1]))
+        return int(unescape(raw[1:-1], raw[:1]))
     if q in (98, 66):  # bit literal in an integer column
         return int(raw[2:-1] or b"0", 2)
     return int(raw)
@@ -227,7 +235,8 @@ MORE = "more"  # the tuple runs past the end of the buffer: read more input and 
 def scan_tuple(buf: bytes, pos: int) -> tuple[str, Any, Any, int]:
     """Lex one tuple value by value; the careful path behind :func:`tuple_regex`.
 
-    Returns ``("ok", raws, separator, end)``, ``(MORE, None, None, pos)`` when the
+    Returns ``("ok", raws, separator, end, start)`` (``start``: the offset of its ``(``),
+    ``(MORE, None, None, pos)`` when the
     input ends inside the tuple, or ``("error", problem, None, at)`` with the offset
     in ``buf`` where the input stops making sense.
     """
@@ -237,6 +246,7 @@ def scan_tuple(buf: bytes, pos: int) -> tuple[str, Any, Any, int]:
         return (MORE, None, None, pos)
     if buf[p] != 40:  # (
         return ("error", "expected '(' to start a row", None, p)
+    start = p
     p += 1
     raws: list[bytes] = []
     while True:
@@ -260,12 +270,14 @@ def scan_tuple(buf: bytes, pos: int) -> tuple[str, Any, Any, int]:
             p += 1
             continue
         if c != 41:  # )
+            if PARTIAL_VALUE_RE.match(buf, m.start()):  # e.g. "-1.5e" cut before its digits
+                return (MORE, None, None, pos)
             return ("error", "expected ',' or ')' after a value", None, p)
         p = WS_RE.match(buf, p + 1).end()  # type: ignore[union-attr]
         if p >= end:
             return (MORE, None, None, pos)
         if buf[p] in (44, 59):  # , ;
-            return ("ok", raws, buf[p : p + 1], p + 1)
+            return ("ok", raws, buf[p : p + 1], p + 1, start)  # type: ignore[return-value]
         return ("error", "expected ',' or ';' after a row", None, p)
 
 
@@ -307,5 +319,5 @@ def fast_row(names: tuple[str, ...], convs: tuple[Converter, ...]) -> tuple[re.P
     lines.append(f"    return {{{items}}}")
     exec("\n".join(lines), env)  # noqa: S102 - source built from repr() of names only
     # mysqldump writes no whitespace inside a tuple; a dump that does takes the general path
-    regex = re.compile(WS + rb"\(" + rb",".join(frags) + rb"\)" + WS + rb"([,;])", re.S)
+    regex = re.compile(WS + rb"\(" + rb",".join(frags) + rb"\)" + WS + rb"([,;])" + WS, re.S)
     return regex, env["build"]
