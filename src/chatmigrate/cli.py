@@ -12,6 +12,7 @@ Does not own: any migration logic; nothing imports this module.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -34,7 +36,7 @@ from . import __version__
 from .errors import ChatmigrateError
 
 # When output goes to a file or a pipe, print lines as wide as they are (no 80-column wrap).
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+out = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -77,14 +79,25 @@ class RichProgress:
             self._bar = None
 
 
-def _run(debug: bool, fn: Callable[[], int | None]) -> None:
+def _say_error(ctx: click.Context, text: str) -> None:
+    """One line on stderr; never the password of the URL in use, never rich markup."""
+    url = ctx.params.get("database_url") or os.environ.get("DATABASE_URL")
+    if url:
+        from .target.db import scrub
+
+        text = scrub(text, url)
+    err.print(f"[bold red]error:[/] {escape(text)}", markup=True, highlight=False)
+
+
+def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
     """Call one library function; map our errors to a sentence and an exit code."""
+    debug = ctx.obj["debug"]
     try:
         code = fn() or 0
     except ChatmigrateError as exc:
         if debug:
             err.print_exception()
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _say_error(ctx, str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: nothing was committed by the step that was running.")
@@ -93,11 +106,8 @@ def _run(debug: bool, fn: Callable[[], int | None]) -> None:
         if debug:
             err.print_exception()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        err.print(
-            f"[bold red]error:[/] unexpected {type(exc).__name__}: {first} — nothing was committed by the "
-            "step that failed; re-run with --debug for the traceback and report it.",
-            markup=True, highlight=False,
-        )
+        _say_error(ctx, f"unexpected {type(exc).__name__}: {first} — nothing was committed by the step that "
+                        "failed; re-run with --debug for the traceback and report it.")
         sys.exit(1)
     sys.exit(code)
 
@@ -157,7 +167,7 @@ def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: boo
                 out.print("[yellow]warning: the dump has no '-- Dump completed' trailer; it may be truncated.[/]")
         return 0 if len(found) == len(names) else 1
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 # --------------------------------------------------------------------------- phase 6
@@ -186,6 +196,11 @@ rate_option = click.option(
 index_option = click.option("--skip-indexes", is_flag=True, help="Do not create the plan's indexes after loading.")
 
 
+def n_(count: int, word: str) -> str:
+    """``1 chat``, ``2 chats``, ``1,000 messages``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _reasons_table(title: str, counts: dict[str, int]) -> Table:
     t = Table(title=title, title_justify="left")
     t.add_column("reason")
@@ -198,15 +213,15 @@ def _reasons_table(title: str, counts: dict[str, int]) -> Table:
 def print_extract(res: Any) -> None:
     m = res.metadata
     out.print(
-        f"[bold]Step 1 extract[/]: {m['total_mysql_chats']:,} chats, {m['total_mysql_messages']:,} messages, "
-        f"{m['total_mysql_bookings']:,} bookings in the dump; {m['active_chats']:,} active chats"
+        f"[bold]Step 1 extract[/]: {n_(m['total_mysql_chats'], 'chat')}, {n_(m['total_mysql_messages'], 'message')}, "
+        f"{n_(m['total_mysql_bookings'], 'booking')} in the dump; {n_(m['active_chats'], 'active chat')}"
     )
     out.print(
-        f"  processed: [green]{m['processed_chats']:,} chats, {m['processed_messages']:,} messages[/] "
-        f"({m['image_messages']:,} images; senders: {m['sender_distribution']['customer']:,} customer, "
+        f"  processed: [green]{n_(m['processed_chats'], 'chat')}, {n_(m['processed_messages'], 'message')}[/] "
+        f"({n_(m['image_messages'], 'image')}; senders: {m['sender_distribution']['customer']:,} customer, "
         f"{m['sender_distribution']['stylist']:,} stylist)"
     )
-    out.print(f"  skipped: {m['skipped_chats']:,} chats, {m['skipped_messages']:,} messages")
+    out.print(f"  skipped: {n_(m['skipped_chats'], 'chat')}, {n_(m['skipped_messages'], 'message')}")
     if res.chat_skips:
         out.print(_reasons_table("  skipped chats by reason", dict(res.chat_skips)))
     if res.message_skips:
@@ -225,7 +240,7 @@ def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str 
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
-    _run(ctx.obj["debug"], lambda: print_extract(
+    _run(ctx, lambda: print_extract(
         run_extract(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())))
 
 
@@ -238,6 +253,9 @@ def print_create(res: Any) -> None:
             f"  {label:9} to create {k.attempted:>10,}  created [{colour}]{k.created:>10,}[/]  "
             f"already present {k.present:>10,}  failed [{colour}]{k.failed:>8,}[/]"
         )
+    if c.reasons:
+        out.print(_reasons_table("  rows that could not be inserted, by reason", dict(c.reasons)))
+        out.print(f"  every failed row and its reason: {res.failed_path}")
     if res.indexes:
         out.print(f"  indexes ensured: {', '.join(res.indexes)}")
 
@@ -258,7 +276,7 @@ def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate
         print_create(res)
         return 1 if (res.counts.chats.failed or res.counts.messages.failed or res.counts.media.failed) else 0
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 @cli.command()
@@ -273,7 +291,7 @@ def schema(ctx: click.Context, database_url: str) -> None:
         out.print(f"target {redact(database_url)} has: {', '.join(tables)}")
         return 0
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 def print_validate(res: Any) -> None:
@@ -303,8 +321,8 @@ def print_validate(res: Any) -> None:
         if x.status != "INFO":
             t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
     out.print(t)
-    reports = [x.check.title for x in res.suite if x.status == "INFO"]
-    out.print(f"  [dim]{len(reports)} figure-only reports (in the JSON): {', '.join(reports)}[/]")
+    reports = sum(1 for x in res.suite if x.status == "INFO")
+    out.print(f"  [dim]and {reports} figure-only reports of the plan (sql_checks in the results file)[/]")
     for e in d["validation_errors"]:
         out.print(f"  [red]✗[/] {e}")
     out.print(f"  wrote {res.path}")
@@ -339,7 +357,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
         print_validate(res)
         return 0 if res.is_valid else 1
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 def print_run_step(step: str, res: Any) -> None:
@@ -367,7 +385,7 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
         out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir}/phase-6-migration-stats.json")
         return 0 if res.success else 1
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 @cli.command()
@@ -392,7 +410,7 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
         out.print(f"removed {', '.join(removed) if removed else 'no files'} from {temp_dir}")
         return 0
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 # --------------------------------------------------------------------------- demo
@@ -418,7 +436,7 @@ def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: s
                   f"{w.bookings:,} bookings), {w.temp_dir}/, {w.seed_dir}/ and {w.truth}")
         return 0
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 def print_demo_step(step: str, res: Any) -> None:
@@ -468,7 +486,7 @@ def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_u
             out.print(f"the embedded PostgreSQL keeps running: {res.target}")
         return 0 if ok else 1
 
-    _run(ctx.obj["debug"], go)
+    _run(ctx, go)
 
 
 def main() -> None:
@@ -477,7 +495,10 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        err.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(hint)}", markup=True, highlight=False)
         sys.exit(2)
     except click.exceptions.Abort:
         err.print("aborted.")

@@ -201,7 +201,8 @@ class DumpReader:
     def __iter__(self) -> Iterator[Row]:
         self._in = _open(self.source)
         self.name = self._in.name
-        self.progress.start(f"reading {Path(self.name).name}", self._in.total, "bytes")
+        tables = f" ({', '.join(sorted(self.wanted))})" if self.wanted else ""
+        self.progress.start(f"reading {Path(self.name).name}{tables}", self._in.total, "bytes")
         try:
             for batch in self._statements():
                 yield from batch

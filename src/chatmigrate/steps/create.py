@@ -47,6 +47,7 @@ class CreateResult:
     committed: bool
     indexes: list[str]
     stats: dict[str, Any]
+    failed_path: Path | None = None  # failed-chats-creation.json, when rows failed
 
 
 def read_chats(path: Path) -> list[r.TargetChat]:
@@ -215,4 +216,4 @@ def create(
         conn.commit()
     stats = stats_doc(counts, seconds, True)
     f.write_json(temp_dir / f.CREATION_STATS, stats)
-    return CreateResult(counts, seconds, True, built, stats)
+    return CreateResult(counts, seconds, True, built, stats, failed_path if failed_path.exists() else None)

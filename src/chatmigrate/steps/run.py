@@ -76,7 +76,8 @@ def run(
         if on_step:
             on_step("extraction", ex)
         cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress)
-        steps["creation"] = {"success": True, **cr.stats}
+        failed = cr.counts.chats.failed + cr.counts.messages.failed + cr.counts.media.failed
+        steps["creation"] = {"success": failed == 0, **cr.stats}
         if on_step:
             on_step("creation", cr)
         t = time.perf_counter()
@@ -89,4 +90,4 @@ def run(
         steps["error"] = str(exc)
         finish(False)
         raise
-    return RunResult(ex, cr, va, finish(va.is_valid))
+    return RunResult(ex, cr, va, finish(va.is_valid and steps["creation"]["success"]))

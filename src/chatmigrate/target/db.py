@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+from urllib.parse import unquote
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,30 @@ class TargetError(ChatmigrateError):
 
 def redact(url: str) -> str:
     """The URL with any password replaced by ``***`` (safe to print or write)."""
-    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-    return re.sub(r"(?i)(password=)[^\s&]*", r"\1***", url)
+    url = re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)  # up to the last @ before the host
+    return re.sub(r"(?i)(password\s*=\s*)('[^']*'|[^\s&]*)", r"\1***", url)
+
+
+def _secrets(url: str) -> list[str]:
+    """The password as written in the URL or conninfo, and percent-decoded."""
+    found = re.findall(r"://[^:/@]*:([^/]*)@", url) + re.findall(r"(?i)password\s*=\s*('[^']*'|[^\s&]*)", url)
+    out: set[str] = set()
+    for raw in found:
+        raw = raw.strip("'")
+        if raw:
+            out.add(raw)
+            try:
+                out.add(unquote(raw, errors="strict"))
+            except UnicodeDecodeError:
+                pass
+    return sorted(out, key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` with the URL's password, in any form, replaced by ``***``."""
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return redact(text)
 
 
 def connect(url: str | None, *, autocommit: bool = False) -> psycopg.Connection[Any]:
@@ -50,7 +73,8 @@ def connect(url: str | None, *, autocommit: bool = False) -> psycopg.Connection[
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TargetError(
-            f"cannot connect to the target database {redact(url)} ({redact(reason)}): check --database-url / DATABASE_URL and that the server runs."
+            f"cannot connect to the target database {scrub(url, url)} ({scrub(reason, url)}): "
+            "check --database-url / DATABASE_URL and that the server runs."
         ) from None
 
 

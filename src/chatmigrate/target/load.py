@@ -14,6 +14,7 @@ Does not own: reading or writing the plan's files, thresholds policy, printing.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,7 @@ class LoadCounts:
     messages: Counts = field(default_factory=Counts)
     media: Counts = field(default_factory=Counts)
     invalid: list[r.Failure] = field(default_factory=list)  # rejected before staging
+    reasons: Counter[str] = field(default_factory=Counter)  # "chat: <why>" -> rows
 
     def of(self, kind: str) -> Counts:
         return {"chat": self.chats, "message": self.messages, "media": self.media}[kind]
@@ -171,6 +173,7 @@ class Loader:
 
     def _reject(self, kind: str, id_: str, parent: str | None, why: str) -> None:
         self.counts.invalid.append(r.Failure(kind, id_, parent, why))
+        self.counts.reasons[f"{kind}: {why}"] += 1
         c = self.counts.of(kind)
         c.attempted += 1
         c.failed += 1
@@ -228,6 +231,7 @@ class Loader:
                     c.present += n
                 elif outcome != "insert":
                     c.failed += n
+                    self.counts.reasons[f"{kind}: {outcome}"] += n
         return self.counts
 
     def insert(self) -> None:

@@ -258,14 +258,22 @@ SELECT
   COUNT(m.id) as message_count,
   ROUND(AVG(
     CASE WHEN m.chat_id IS NOT NULL
-    THEN (SELECT COUNT(*) FROM chat_messages WHERE chat_id = c.id)
+    THEN mc.message_count
     ELSE 0 END
   ), 2) as avg_messages_per_chat
 FROM chats c
 JOIN bookings b ON c.booking_id = b.id
 LEFT JOIN chat_messages m ON c.id = m.chat_id
+LEFT JOIN (SELECT chat_id, COUNT(*) AS message_count FROM chat_messages GROUP BY chat_id) mc
+  ON mc.chat_id = c.id
 GROUP BY b.status
 ORDER BY chat_count DESC"""
+
+PER_CHAT_COUNT_NOTE = (
+    "The plan's correlated subquery (SELECT COUNT(*) FROM chat_messages WHERE chat_id = c.id) runs "
+    "once per message row, so its cost grows with the square of a chat's size (about 5 s for 40 chats "
+    "of 500 messages); replaced by a join to the per-chat counts, computed once. Same figures."
+)
 
 # --------------------------------------------------------------------------------------
 # Step 3, 5. Media Integration Validation
@@ -364,12 +372,14 @@ SELECT
   COUNT(m.id) as total_messages,
   ROUND(AVG(
     CASE WHEN m.chat_id IS NOT NULL
-    THEN (SELECT COUNT(*) FROM chat_messages WHERE chat_id = c.id)
+    THEN mc.message_count
     ELSE 0 END
   ), 2) as avg_messages
 FROM bookings b
 LEFT JOIN chats c ON b.id = c.booking_id
 LEFT JOIN chat_messages m ON c.id = m.chat_id
+LEFT JOIN (SELECT chat_id, COUNT(*) AS message_count FROM chat_messages GROUP BY chat_id) mc
+  ON mc.chat_id = c.id
 GROUP BY b.status
 ORDER BY chats_count DESC"""
 
@@ -488,7 +498,7 @@ CHECKS: tuple[Check, ...] = (
           MESSAGES_PER_CHAT_NOTE),
     Check("message_read_status", S3_4, "Message Read Status", MESSAGE_READ_STATUS, "report"),
     Check("chat_activity_by_booking_status", S3_4, "Chat Activity by Booking Status",
-          CHAT_ACTIVITY_BY_BOOKING_STATUS, "report"),
+          CHAT_ACTIVITY_BY_BOOKING_STATUS, "report", PER_CHAT_COUNT_NOTE),
     Check("image_message_media", S3_5, "Image Message Media Validation", IMAGE_MESSAGE_MEDIA, "check",
           IMAGE_MESSAGE_MEDIA_NOTE),
     Check("media_type_distribution", S3_5, "Media Type Distribution", MEDIA_TYPE_DISTRIBUTION, "report"),
@@ -498,7 +508,7 @@ CHECKS: tuple[Check, ...] = (
           EMPTY_SUM_NOTE.format(verdict="WARNING")),
     Check("chat_activity_over_time", S3_6, "Chat Activity Over Time", CHAT_ACTIVITY_OVER_TIME, "report"),
     Check("booking_chat_correlation", S3_7, "Booking-Chat Completion Correlation", BOOKING_CHAT_CORRELATION,
-          "report"),
+          "report", PER_CHAT_COUNT_NOTE),
     Check("engagement_analysis", S3_7, "Communication Engagement Analysis", ENGAGEMENT_ANALYSIS, "report"),
     Check("final_summary", S3_8, "Final Validation Summary", FINAL_SUMMARY, "check", FINAL_SUMMARY_NOTE),
     Check("chat_coverage_completed", POST, "Communication Continuity (chat coverage of completed bookings)",
