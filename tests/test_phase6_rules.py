@@ -199,3 +199,25 @@ def test_utc_iso(value, tz, expected):
 def test_reason_kind_groups_parametrised_reasons():
     assert r.reason_kind("Unknown sender type: admin") == "Unknown sender type"
     assert r.reason_kind(r.CHAT_NOT_ACTIVE) == r.CHAT_NOT_ACTIVE
+
+
+@pytest.mark.parametrize(
+    "chat_reasons, message_reasons, active, processed, expected",
+    [
+        ({}, {}, 100, 1000, []),
+        ({r.NO_BOOKING: 1}, {}, 100, 1000, []),  # exactly 1%: not above
+        ({r.NO_BOOKING: 1, r.BOOKING_NOT_MIGRATED: 1}, {}, 100, 1000, ["2.0% of active chats"]),
+        ({r.CHAT_NOT_ACTIVE: 50}, {}, 100, 1000, []),  # inactive chats are not a booking problem
+        ({}, {r.SENDER_UNRESOLVED: 11}, 100, 989, ["1.1% of messages"]),
+        ({}, {r.SENDER_UNRESOLVED: 10}, 100, 990, []),
+        ({r.NO_BOOKING: 1914}, {}, 1914, 0, ["100.0% of active chats"]),  # the known dump
+        ({}, {}, 0, 0, []),
+    ],
+    ids=["clean", "at-threshold", "over-booking", "inactive-only", "over-sender", "sender-at-threshold",
+         "known-dump", "empty"],
+)
+def test_extraction_alerts(chat_reasons, message_reasons, active, processed, expected):
+    alerts = rules.extraction_alerts(chat_reasons, message_reasons, active, processed)
+    assert len(alerts) == len(expected)
+    for alert, start in zip(alerts, expected):
+        assert alert.startswith(start)

@@ -227,7 +227,9 @@ def print_extract(res: Any) -> None:
     if res.message_skips:
         out.print(_reasons_table("  skipped messages by reason", dict(res.message_skips)))
     if res.warnings:
-        out.print(f"  [yellow]{res.warnings:,} message(s) changed (NUL removed): listed under warnings[/]")
+        out.print(f"  [yellow]{n_(res.warnings, 'message')} changed (NUL removed): listed under warnings[/]")
+    for alert in m.get("alerts", []):
+        out.print(f"  [yellow]alert: {escape(alert)}[/]")
     out.print(f"  wrote {res.extracted_path} and {res.skipped_path}")
 
 

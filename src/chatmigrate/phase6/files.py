@@ -13,12 +13,15 @@ Does not own: deciding what goes into the files (rules, steps) or any database w
 from __future__ import annotations
 
 import json
+import mmap
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from ..errors import ChatmigrateError
 
@@ -125,6 +128,21 @@ class StreamedDoc:
         self._first_item = False
         self.fh.write(json_text)
 
+    def raw_items(self, json_texts: Iterable[str], batch: int = 4096) -> None:
+        """Append many pre-encoded elements, written in batches."""
+        chunk: list[str] = []
+        for text in json_texts:
+            chunk.append(text)
+            if len(chunk) >= batch:
+                self._write_batch(chunk)
+                chunk = []
+        if chunk:
+            self._write_batch(chunk)
+
+    def _write_batch(self, chunk: list[str]) -> None:
+        self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
+        self._first_item = False
+
     def end_array(self) -> None:
         self.fh.write("]" if self._first_item else "\n  ]")
 
@@ -137,48 +155,66 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
 
     Falls back to loading the whole file when it was written by another tool.
     """
-    marker = f'  "{key}": ['
-    with open(path, encoding="utf-8") as fh:
+    marker = f'  "{key}": ['.encode()
+    loads = orjson.loads
+    with open(path, "rb") as fh:
         for line in fh:
             if line.startswith(marker):
                 rest = line[len(marker) :].strip()
-                if rest == "]":
+                if rest in (b"]", b"],"):
                     return
                 if rest:
                     break  # not our one-element-per-line layout
                 for item_line in fh:
                     s = item_line.strip()
-                    if s.startswith("]"):
+                    if s.startswith(b"]"):
                         return
-                    yield json.loads(s[1:] if s.startswith(",") else s)
+                    yield loads(s[1:] if s.startswith(b",") else s)
                 return
-    with open(path, encoding="utf-8") as fh:
-        yield from json.load(fh).get(key, [])
+    with open(path, "rb") as fh:
+        yield from orjson.loads(fh.read()).get(key, [])
 
 
 def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:
     """The top-level keys of a StreamedDoc file except the streamed arrays in ``skip``.
 
-    A streamed array is never the last key (metadata comes last), so dropping its
-    lines, from ``"key": [`` to ``],``, leaves valid JSON.
+    The streamed arrays are found by their key lines and cut out without parsing them:
+    JSON text never holds a raw newline inside a string, so a line that starts with
+    ``  "key": [`` is a top-level key, and the array ends at the next line ``  ],``.
+    A streamed array is never the last key (metadata comes last).
     """
-    kept: list[str] = []
-    skipping = False
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if skipping:
-                skipping = not line.startswith("  ]")
-                continue
-            if any(line.startswith(f'  "{k}": [') for k in skip):
-                skipping = not line.rstrip().endswith(("[]", "[],"))
-                continue
-            kept.append(line)
-    try:
-        return json.loads("".join(kept))
-    except json.JSONDecodeError:  # not our layout: load it whole
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-        return {k: v for k, v in doc.items() if k not in skip}
+    with open(path, "rb") as fh:
+        try:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            data = b""  # type: ignore[assignment]
+        try:
+            kept: list[bytes] = []
+            pos = 0
+            while True:
+                at = max(pos - 1, 0)  # the newline that ends the previous line
+                starts = [i for i in (data.find(f'\n  "{k}": ['.encode(), at) for k in skip) if i >= 0]
+                if not starts:
+                    kept.append(data[pos:])
+                    break
+                start = min(starts) + 1
+                kept.append(data[pos:start])
+                line_end = data.find(b"\n", start)
+                first_line = data[start:line_end].rstrip()
+                if first_line.endswith((b"[]", b"[],")):
+                    pos = line_end + 1
+                    continue
+                close = data.find(b"\n  ]", line_end)
+                if close < 0:
+                    raise ValueError(f"the array on line starting {first_line[:40]!r} is not closed")
+                pos = data.find(b"\n", close + 1) + 1
+            return orjson.loads(b"".join(kept))  # type: ignore[no-any-return]
+        except (orjson.JSONDecodeError, ValueError):  # not our layout: load it whole
+            doc = orjson.loads(data[:])
+            return {k: v for k, v in doc.items() if k not in skip}
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
 
 
 def success_rate(ok: int, total: int) -> str:

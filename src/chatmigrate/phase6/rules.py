@@ -34,10 +34,12 @@ class Lookups:
 
 
 def low(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    return text or None
+    """An id as the target keys it: trimmed, lowercased; ``None`` for NULL or empty."""
+    if value.__class__ is not str:
+        if value is None:
+            return None
+        value = str(value)
+    return value.strip().lower() or None
 
 
 def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
@@ -86,16 +88,13 @@ def legacy_chat(v: Mapping[str, Any]) -> r.LegacyChat:
     )
 
 
+_make = tuple.__new__  # builds a NamedTuple without keyword handling (a million messages)
+
+
 def legacy_message(v: Mapping[str, Any]) -> r.LegacyMessage:
-    return r.LegacyMessage(
-        id=str(v["id"]),
-        message=v.get("message") or "",
-        is_image=v.get("is_image"),
-        is_from=v.get("is_from"),
-        chat_id=v.get("chat_id"),
-        is_unread=v.get("is_unread"),
-        created_at=v.get("created_at"),
-    )
+    get = v.get
+    return _make(r.LegacyMessage, (str(v["id"]), get("message") or "", get("is_image"), get("is_from"),
+                                   get("chat_id"), get("is_unread"), get("created_at")))
 
 
 # --------------------------------------------------------------------------- chats
@@ -181,3 +180,30 @@ def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Sk
     is_read = unread is not None and str(unread).strip() == "0"
     target = r.TargetMessage(message_id, chat_id, sender, role, text, is_read, created, has_image)
     return MessageOutcome(target, media, nul, url)
+
+
+# --------------------------------------------------------------------------- alerts
+
+# The plan's "Alerting Thresholds" that step 1 can judge (the error-rate stop is step 2's).
+MISSING_BOOKING_ALERT = 0.01
+SENDER_FAILURE_ALERT = 0.01
+
+
+def extraction_alerts(chat_reasons: Mapping[str, int], message_reasons: Mapping[str, int],
+                      active_chats: int, processed_messages: int) -> list[str]:
+    """Sentences for the plan's thresholds that step 1's counts cross."""
+    alerts = []
+    no_booking = chat_reasons.get(r.NO_BOOKING, 0) + chat_reasons.get(r.BOOKING_NOT_MIGRATED, 0)
+    if active_chats and no_booking / active_chats > MISSING_BOOKING_ALERT:
+        alerts.append(
+            f"{no_booking / active_chats:.1%} of active chats have no migrated booking (threshold "
+            f"{MISSING_BOOKING_ALERT:.0%}): review Phase 4's completeness and the chats' booking links"
+        )
+    unresolved = message_reasons.get(r.SENDER_UNRESOLVED, 0)
+    considered = unresolved + processed_messages
+    if considered and unresolved / considered > SENDER_FAILURE_ALERT:
+        alerts.append(
+            f"{unresolved / considered:.1%} of messages in migrated chats have a sender missing from "
+            f"user-id-mapping.json (threshold {SENDER_FAILURE_ALERT:.0%}): check Phase 1's user mapping"
+        )
+    return alerts

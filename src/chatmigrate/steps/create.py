@@ -58,11 +58,11 @@ def read_chats(path: Path) -> list[r.TargetChat]:
 
 
 def iter_messages(path: Path) -> Iterator[r.TargetMessage]:
+    make = tuple.__new__  # the NamedTuple without its keyword-handling __new__: a million of them
+    cls = r.TargetMessage
     for d in f.iter_array(path, "processedMessages"):
-        yield r.TargetMessage(
-            d["id"], d["chat_id"], d["sender_id"], d.get("sender_role", ""), d["content"],
-            bool(d["is_read"]), d["created_at"], bool(d["has_image"]),
-        )
+        yield make(cls, (d["id"], d["chat_id"], d["sender_id"], d.get("sender_role", ""), d["content"],
+                         bool(d["is_read"]), d["created_at"], bool(d["has_image"])))
 
 
 def read_media(head: dict[str, Any]) -> list[r.PlannedMedia]:
@@ -118,11 +118,12 @@ def _write_created(path: Path, ld: Loader, duration_ms: int) -> None:
                 doc.item({"id": id_, "booking_id": booking})
             doc.end_array()
             doc.begin_array(f"{prefix}_messages")
-            write = doc.raw_item
-            for id_, chat, sender, has_image in ld.rows("message", outcome):
-                # uuids need no JSON escaping: format the line directly (a million of them)
-                write(f'{{"id": "{id_}", "chat_id": "{chat}", "sender_id": "{sender}", '
-                      f'"has_image": {"true" if has_image == "t" else "false"}}}')
+            # uuids need no JSON escaping: format the lines directly (a million of them)
+            doc.raw_items(
+                f'{{"id": "{id_}", "chat_id": "{chat}", "sender_id": "{sender}", '
+                f'"has_image": {"true" if has_image == "t" else "false"}}}'
+                for id_, chat, sender, has_image in ld.rows("message", outcome)
+            )
             doc.end_array()
             doc.begin_array(f"{prefix}_media")
             for id_, message in ld.rows("media", outcome):

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..phase6 import files as f
 from ..phase6 import records as r
+from ..phase6 import rules
 from ..progress import NO_PROGRESS, Progress
 from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
 
@@ -132,6 +133,8 @@ def _extract(
             "sender_distribution": {"customer": senders["customer"], "stylist": senders["stylist"]},
             "skip_reasons": {"chats": dict(result.chat_skips), "messages": dict(result.message_skips)},
             "warnings": len(warnings),
+            "alerts": rules.extraction_alerts(result.chat_skips, result.message_skips, cl.active_chats,
+                                              processed_messages),
             "migrated_bookings_in_phase4": len(inputs.migrated),
             "source_timezone": source_tz or "UTC",
             "dump": os.path.abspath(dump),

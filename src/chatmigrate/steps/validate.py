@@ -15,6 +15,7 @@ Does not own: SQL (``target.checks``, ``target.suite``), printing (``cli``).
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,34 @@ class ValidateResult:
     doc: dict[str, Any]
     suite: list[suite.CheckResult]
     path: Path
+
+
+class _SuiteInBackground:
+    """Run :func:`suite.run_suite` in a thread, on its own connection, in ``snapshot``."""
+
+    def __init__(self, url: str, snapshot: str) -> None:
+        self.url, self.snapshot = url, snapshot
+        self.results: list[suite.CheckResult] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="chatmigrate-sql-suite", daemon=True)
+
+    def _work(self) -> None:
+        try:
+            with db.connect(self.url) as conn:
+                checks.use_snapshot(conn, self.snapshot)
+                self.results = suite.run_suite(conn)
+                conn.rollback()
+        except BaseException as exc:  # re-raised in the caller's thread
+            self.error = exc
+
+    def __enter__(self) -> _SuiteInBackground:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
 
 
 def validate(
@@ -81,10 +110,13 @@ def _validate(
     with db.connect(url) as conn:
         db.require_tables(conn, url)
         checks.begin_read_only(conn)
-        # media are staged after the messages, whose stream fills expected_media
-        checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
-        rec = checks.reconcile(conn)
-        results = suite.run_suite(conn)
+        # The plan's SQL suite needs only the target: it runs on a second connection, in
+        # the same snapshot, while this one reads the dump and stages the expected rows.
+        with _SuiteInBackground(url, checks.export_snapshot(conn)) as background:
+            # media are staged after the messages, whose stream fills expected_media
+            checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
+            rec = checks.reconcile(conn)
+        results = background.results
         conn.rollback()
 
     fnd = rec.findings

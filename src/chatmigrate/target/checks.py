@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ..phase6 import records as r
+from .load import _UUID, copy_text
 
 EXPECTED_TABLES = """
 DROP TABLE IF EXISTS cm_exp_chat, cm_exp_msg, cm_exp_media;
@@ -94,6 +96,19 @@ def begin_read_only(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
 
+def export_snapshot(conn: psycopg.Connection[Any]) -> str:
+    """The id of this read-only transaction's snapshot, for a second connection to share."""
+    row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def use_snapshot(conn: psycopg.Connection[Any], snapshot: str) -> None:
+    """Open a REPEATABLE READ READ ONLY transaction that sees exactly ``snapshot``."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+
+
 def sees_all_rows(conn: psycopg.Connection[Any]) -> bool:
     """True when row level security cannot hide rows from this role."""
     row = conn.execute(
@@ -122,9 +137,18 @@ def stage_expected(
     with conn.cursor().copy(
         "COPY cm_exp_msg (id, chat_id, sender_id, content_md5, is_read, created_at) FROM STDIN"
     ) as cp:
+        lines: list[str] = []
         for m in messages:
-            cp.write_row((m.id, m.chat_id, m.sender_id, md5_text(m.content), m.is_read, m.created_at))
+            if not (_UUID(m.id) and _UUID(m.chat_id) and _UUID(m.sender_id)):
+                continue  # create rejected it too (failed-chats-creation.json); it cannot be compared
+            lines.append(f"{m.id}\t{m.chat_id}\t{m.sender_id}\t{md5_text(m.content)}\t"
+                         f"{'t' if m.is_read else 'f'}\t{copy_text(m.created_at)}\n")
             n_msg += 1
+            if len(lines) >= 2048:
+                cp.write("".join(lines))
+                lines.clear()
+        if lines:
+            cp.write("".join(lines))
     with conn.cursor().copy("COPY cm_exp_media (id, message_id, owner_id, file_path) FROM STDIN") as cp:
         for md in media:
             cp.write_row((md.id, md.message_id, md.owner_id, md.file_path))
