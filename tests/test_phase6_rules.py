@@ -71,8 +71,10 @@ def test_processed_chat_is_lowercased_utc_and_resolves_people():
 @pytest.mark.parametrize(
     "updated, expected",
     [(None, "2024-03-01T10:00:00.000000Z"), ("2024-02-01 00:00:00", "2024-03-01T10:00:00.000000Z"),
-     ("2024-03-05 08:30:00.5", "2024-03-05T08:30:00.5Z")],
-    ids=["null-updated-at", "updated-before-created", "later-updated-at"],
+     ("2024-03-05 08:30:00.5", "2024-03-05T08:30:00.500000Z"),
+     # text order would say 10:00:00 > 09:59:59.9 either way, but not 10:00:00 vs 10:00:00.5:
+     ("2024-03-01 09:59:59.900000", "2024-03-01T10:00:00.000000Z")],
+    ids=["null-updated-at", "updated-before-created", "later-updated-at", "updated-a-moment-before"],
 )
 def test_chat_updated_at(updated, expected):
     out = rules.classify_chat(chat(updated_at=updated), lookups())
@@ -181,11 +183,12 @@ def test_image_message(url, name):
 @pytest.mark.parametrize(
     "value, tz, expected",
     [
-        ("2024-03-01 10:00:00", None, "2024-03-01T10:00:00Z"),
+        ("2024-03-01 10:00:00", None, "2024-03-01T10:00:00.000000Z"),
         ("2024-03-01 10:00:00.123456", None, "2024-03-01T10:00:00.123456Z"),
-        ("2024-07-01 12:00:00", ZoneInfo("Europe/Oslo"), "2024-07-01T10:00:00Z"),
-        ("2024-01-01 00:30:00", ZoneInfo("Europe/Oslo"), "2023-12-31T23:30:00Z"),
-        ("2024-01-01 00:30:00", timezone.utc, "2024-01-01T00:30:00Z"),
+        ("2024-03-01 10:00:00.5", None, "2024-03-01T10:00:00.500000Z"),
+        ("2024-07-01 12:00:00", ZoneInfo("Europe/Oslo"), "2024-07-01T10:00:00.000000Z"),
+        ("2024-01-01 00:30:00", ZoneInfo("Europe/Oslo"), "2023-12-31T23:30:00.000000Z"),
+        ("2024-01-01 00:30:00", timezone.utc, "2024-01-01T00:30:00.000000Z"),
         ("0000-00-00 00:00:00", None, None),
         ("", None, None),
         (None, None, None),

@@ -194,6 +194,11 @@ rate_option = click.option(
     help="Stop and commit nothing when more than this share of rows fails (the plan's 5%).",
 )
 index_option = click.option("--skip-indexes", is_flag=True, help="Do not create the plan's indexes after loading.")
+link_option = click.option(
+    "--link", type=click.Choice(["strict", "recover"]), default="strict", show_default=True,
+    help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
+         "booking.chat_id, then through bookings of the same buyer and stylist (see `chatmigrate plan`).",
+)
 
 
 def n_(count: int, word: str) -> str:
@@ -237,13 +242,55 @@ def print_extract(res: Any) -> None:
 @dump_option
 @temp_option
 @tz_option
+@link_option
 @click.pass_context
-def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None) -> None:
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: str) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
     _run(ctx, lambda: print_extract(
-        run_extract(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())))
+        run_extract(dump, temp_dir, source_tz=source_timezone, progress=RichProgress(), link=link)))
+
+
+@cli.command()
+@dump_option
+@temp_option
+@tz_option
+@click.pass_context
+def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None) -> None:
+    """Impact report: strict and recover linking side by side, before anything is written."""
+    from .steps.plan import plan as run_plan
+
+    def go() -> int:
+        doc = run_plan(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())
+        print_plan(doc)
+        out.print(f"  every lost conversation, with its people and reason: {doc['path']}")
+        return 0
+
+    _run(ctx, go)
+
+
+def print_plan(doc: dict[str, Any]) -> None:
+    s, rc = doc["modes"]["strict"], doc["modes"]["recover"]
+    t = Table(title="Phase 6 impact: what each link mode would migrate (nothing written)", title_justify="left")
+    t.add_column("")
+    t.add_column("strict (the plan)", justify="right")
+    t.add_column("recover", justify="right")
+    rows = [
+        ("legacy chats migrating", "legacy_chats_migrating"), ("target chats", "target_chats"),
+        ("messages migrating", "messages_migrating"), ("conversations lost (with messages)", "conversations_lost"),
+        ("messages in lost conversations", "messages_in_lost_conversations"),
+        ("customers losing history", "customers_losing_history"),
+        ("stylists losing history", "stylists_losing_history"),
+    ]
+    for label, key in rows:
+        t.add_row(label, f"{s[key]:,}", f"{rc[key]:,}")
+    for reason in sorted(set(s["chats_skipped"]) | set(rc["chats_skipped"])):
+        t.add_row(f"chats skipped: {reason}", f"{s['chats_skipped'].get(reason, 0):,}",
+                  f"{rc['chats_skipped'].get(reason, 0):,}")
+    for rule, n in rc["linked_by_rule"].items():
+        t.add_row(f"linked by {rule}", f"{s['linked_by_rule'].get(rule, 0):,}", f"{n:,}")
+    out.print(t)
 
 
 def print_create(res: Any) -> None:
@@ -373,15 +420,16 @@ def print_run_step(step: str, res: Any) -> None:
 @tz_option
 @rate_option
 @index_option
+@link_option
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool) -> None:
+        max_error_rate: float, skip_indexes: bool, link: str) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 
     def go() -> int:
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
-                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step)
+                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
         out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir}/phase-6-migration-stats.json")

@@ -35,6 +35,7 @@ class LegacyBooking(NamedTuple):
     buyer_id: str | None
     stylist_id: str | None
     chat_id: str | None  # lowercased; the link from the booking side
+    created_at: str | None = None  # as in the dump (orders a chat's bookings in recover mode)
 
 
 class LegacyChat(NamedTuple):

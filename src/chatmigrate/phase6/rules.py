@@ -30,7 +30,9 @@ class Lookups:
     migrated: frozenset[str]  # booking ids with success: true in bookings-created.json
     mapping: dict[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
     source_tz: tzinfo | None = None  # None: legacy values are UTC wall time
-    chats: dict[str, r.TargetChat | None] = field(default_factory=dict)  # every legacy chat id (lowercase)
+    # every legacy chat id (lowercase) -> its target chat, None (skipped), or in recover
+    # mode a links.Route that divides it among several target chats by message time
+    chats: dict[str, Any] = field(default_factory=dict)
 
 
 def low(value: Any) -> str | None:
@@ -43,7 +45,10 @@ def low(value: Any) -> str | None:
 
 
 def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
-    """Legacy DATETIME text -> ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``; ``None`` if zero/invalid."""
+    """Legacy DATETIME text -> ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; ``None`` if zero/invalid.
+
+    Always six fractional digits, so two results compare as text in time order.
+    """
     if value is None:
         return None
     text = str(value).strip()
@@ -54,10 +59,12 @@ def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None and tz is None:
-        return text[:10] + "T" + text[11:] + "Z" if len(text) > 10 else dt.isoformat() + "Z"
+        if len(text) == 26 and text[10] == " ":  # mysqldump's datetime(6): reuse the text
+            return text[:10] + "T" + text[11:] + "Z"
+        return dt.isoformat(timespec="microseconds") + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _truthy(value: Any) -> bool:
@@ -73,6 +80,7 @@ def legacy_booking(v: Mapping[str, Any]) -> r.LegacyBooking:
         buyer_id=low(v.get("buyer_id")),
         stylist_id=low(v.get("stylist_id")),
         chat_id=low(v.get("chat_id")),
+        created_at=v.get("created_at"),
     )
 
 
@@ -142,6 +150,7 @@ class MessageOutcome(NamedTuple):
     media: r.PlannedMedia | None
     nul_removed: int
     source_url: str | None
+    legacy_chat_id: str  # the message's chat in the dump (its target chat may differ in recover mode)
 
 
 def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Skip:
@@ -150,18 +159,23 @@ def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Sk
     chat_id = low(msg.chat_id)
     if chat_id is None or chat_id not in lk.chats:
         return r.Skip("message", message_id, chat_id, r.MESSAGE_CHAT_NOT_FOUND)
+    legacy_chat_id = chat_id
     chat = lk.chats[chat_id]
     if chat is None:
         return r.Skip("message", message_id, chat_id, r.MESSAGE_CHAT_NOT_PROCESSED)
     if msg.is_from == "buyer":
-        sender, role = chat.customer_id, "customer"
+        role = "customer"
     elif msg.is_from == "stylist":
-        sender, role = chat.stylist_id, "stylist"
+        role = "stylist"
     else:
         return r.Skip("message", message_id, chat_id, r.UNKNOWN_SENDER.format(value=msg.is_from))
     created = utc_iso(msg.created_at, lk.source_tz)
     if created is None:
         return r.Skip("message", message_id, chat_id, r.INVALID_CREATED_AT.format(value=msg.created_at))
+    if chat.__class__ is not r.TargetChat:  # a links.Route: the part whose window holds the message
+        chat = chat.part_for(created)
+    chat_id = chat.id  # in recover mode, possibly a merged or divided chat's id
+    sender = chat.customer_id if role == "customer" else chat.stylist_id
     if sender is None:
         return r.Skip("message", message_id, chat_id, r.SENDER_UNRESOLVED)
     text = msg.message
@@ -179,7 +193,7 @@ def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Sk
     unread = msg.is_unread
     is_read = unread is not None and str(unread).strip() == "0"
     target = r.TargetMessage(message_id, chat_id, sender, role, text, is_read, created, has_image)
-    return MessageOutcome(target, media, nul, url)
+    return MessageOutcome(target, media, nul, url, legacy_chat_id)
 
 
 # --------------------------------------------------------------------------- alerts

@@ -24,8 +24,11 @@ from ..dump import DumpReader, Row
 from ..errors import UsageError
 from ..phase6 import files as f
 from ..phase6 import records as r
-from ..phase6 import rules
+from ..phase6 import links, rules
 from ..progress import NO_PROGRESS, Progress
+
+
+LINK_MODES = ("strict", "recover")
 
 
 class TableOrderChanged(Exception):
@@ -102,6 +105,9 @@ class Classified:
     first: Row | None
     reader: DumpReader | None
     allow_incomplete: bool
+    link: str  # "strict" or "recover"
+    chat_links: list[links.ChatLink]  # one decision per legacy chat
+    people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer id, stylist id)
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
@@ -129,8 +135,15 @@ def classify_dump(
     progress: Progress = NO_PROGRESS,
     allow_incomplete: bool = False,
     single_pass: bool = True,
+    link: str = "strict",
 ) -> Classified:
-    """Read bookings and chats and apply the chat rules; messages stay lazy."""
+    """Read bookings and chats and apply the chat rules; messages stay lazy.
+
+    ``link="strict"`` is the plan's rule (a chat needs its own booking_id);
+    ``link="recover"`` also links chats through booking.chat_id and their participants.
+    """
+    if link not in LINK_MODES:
+        raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}.")
     if dump == "-":
         raise UsageError("extract reads the dump twice and cannot read standard input: save the dump to a file.")
     if not os.path.isfile(dump):
@@ -154,20 +167,32 @@ def classify_dump(
     if not single_pass and not allow_incomplete:
         _require_tables(reader, dump)
     lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, tz)
+    active = sum(1 for chat in chats if str(chat.is_active).strip() == "1")
+    if link == "recover":
+        processed, skips, chat_links = links.link_chats(chats, lk)
+    else:
+        processed, skips, chat_links = _strict(chats, lk)
+    return Classified(
+        dump, lk, len(chats), len(bookings), active, processed, skips, progress,
+        rows if single_pass else None, first, reader if single_pass else None, allow_incomplete,
+        link, chat_links,
+        {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats},
+    )
+
+
+def _strict(chats: list[r.LegacyChat], lk: rules.Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[links.ChatLink]]:
     processed: list[r.TargetChat] = []
     skips: list[r.Skip] = []
-    active = 0
+    decisions: list[links.ChatLink] = []
     for chat in chats:
-        active += str(chat.is_active).strip() == "1"
         outcome = rules.classify_chat(chat, lk)
         key = rules.low(chat.id) or ""
         if isinstance(outcome, r.Skip):
             skips.append(outcome)
             lk.chats[key] = None
+            decisions.append(links.ChatLink(key, None, (), outcome.reason))
         else:
             processed.append(outcome)
             lk.chats[key] = outcome
-    return Classified(
-        dump, lk, len(chats), len(bookings), active, processed, skips, progress,
-        rows if single_pass else None, first, reader if single_pass else None, allow_incomplete,
-    )
+            decisions.append(links.ChatLink(key, links.LINK_OWN, ((outcome.id, outcome.booking_id),)))
+    return processed, skips, decisions

@@ -42,21 +42,23 @@ def extract(
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
     allow_incomplete: bool = False,
+    link: str = "strict",
 ) -> ExtractResult:
     """Run step 1. Raises ChatmigrateError (exit 2) on bad input; writes nothing then."""
     inputs = load_phase_inputs(temp_dir)
     try:
-        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, single_pass=True)
+        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, link, single_pass=True)
     except TableOrderChanged:  # chats or bookings after messages: nothing was written; read twice
-        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, single_pass=False)
+        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, link, single_pass=False)
 
 
 def _extract(
     dump: str, temp_dir: Path, inputs: PhaseInputs, source_tz: str | None, progress: Progress,
-    allow_incomplete: bool, *, single_pass: bool,
+    allow_incomplete: bool, link: str, *, single_pass: bool,
 ) -> ExtractResult:
     cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, allow_incomplete=allow_incomplete,
-                       single_pass=single_pass)
+                       single_pass=single_pass, link=link)
+    per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
 
     result = ExtractResult(metadata={})
@@ -95,6 +97,7 @@ def _extract(
                 continue
             m = res.message
             processed_messages += 1
+            per_part[(res.legacy_chat_id, m.chat_id)] += 1
             senders[m.sender_role] += 1
             # one JSON line per message, formatted directly: the same text json.dumps gives
             out.raw_item(
@@ -137,6 +140,8 @@ def _extract(
                                               processed_messages),
             "migrated_bookings_in_phase4": len(inputs.migrated),
             "source_timezone": source_tz or "UTC",
+            "link_mode": link,
+            "legacy_chats_linked": sum(1 for x in cl.chat_links if x.rule is not None),
             "dump": os.path.abspath(dump),
         }
         out.value("metadata", metadata)
@@ -147,4 +152,26 @@ def _extract(
     result.metadata = metadata
     result.warnings = len(warnings)
     result.extracted_path, result.skipped_path = out_path, skip_path
+    write_chat_links(temp_dir / f.CHAT_LINKS, cl.chat_links, per_part, link)
     return result
+
+
+def write_chat_links(path: Path, decisions: list[Any], per_part: Counter[tuple[str, str]], link: str) -> None:
+    """chat-links.json: for every legacy chat, how it was linked and where its messages went."""
+    with f.atomic_text(path) as fh:
+        doc = f.StreamedDoc(fh)
+        doc.value("link_mode", link)
+        doc.begin_array("chats")
+        rules_used: Counter[str] = Counter()
+        for d in decisions:
+            rules_used[d.rule or "not linked"] += 1
+            doc.item({
+                "legacy_chat_id": d.legacy_id,
+                "rule": d.rule,
+                "targets": [{"chat_id": c, "booking_id": b, "messages": per_part.get((d.legacy_id, c), 0)}
+                            for c, b in d.targets],
+                **({"reason": d.reason} if d.reason else {}),
+            })
+        doc.end_array()
+        doc.value("metadata", {"created_at": f.now_iso(), "legacy_chats": len(decisions), "by_rule": dict(rules_used)})
+        doc.close()

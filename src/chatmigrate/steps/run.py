@@ -57,6 +57,7 @@ def run(
     indexes: bool = True,
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
+    link: str = "strict",
 ) -> RunResult:
     started_at, t0 = f.now_iso(), time.perf_counter()
     steps: dict[str, Any] = {}
@@ -71,7 +72,7 @@ def run(
     try:
         preflight(dump, temp_dir, url)
         t = time.perf_counter()
-        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress)
+        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress, link=link)
         steps["extraction"] = {"success": True, "duration_seconds": round(time.perf_counter() - t, 3), **ex.metadata}
         if on_step:
             on_step("extraction", ex)

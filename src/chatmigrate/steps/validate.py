@@ -90,7 +90,8 @@ def _validate(
     if ext_path.is_file():
         extracted_meta = f.read_head(ext_path, ("processedChats", "processedMessages")).get("metadata", {})
     source_tz = source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None)
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass)
+    link = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link)
 
     msg_skips: Counter[str] = Counter()
     expected_media: list[r.PlannedMedia] = []

@@ -1,0 +1,140 @@
+"""Link recovery (``--link recover``): giving legacy chats without a booking_id a booking.
+
+Owns: the recover rules, pure like the strict ones in ``rules``. An active chat is linked
+to migrated bookings in this order: its own ``booking_id``; else the bookings whose
+``booking.chat_id`` names it; else the migrated bookings of the same buyer and stylist.
+The target allows one chat per booking (``chats.booking_id UNIQUE``), so:
+
+- a legacy chat linked to several bookings is divided by time: each message goes to the
+  booking whose window it falls in (from that booking's creation until the next one's;
+  messages before the first booking go to the first), each part a chat of its own;
+- several legacy chats linked to one booking merge into one chat.
+
+A target chat keeps the legacy chat's id when it is the only chat on its only booking;
+otherwise its id is UUID v5 of the booking id, so re-runs give the same ids. Every
+decision is returned as a :class:`ChatLink` for ``chat-links.json``.
+
+Does not own: the strict rules, reading or writing anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_right
+from collections import defaultdict
+from typing import NamedTuple
+
+from . import records as r
+from .rules import Lookups, low, utc_iso
+
+LINK_OWN = "chat.booking_id"
+LINK_BOOKING_SIDE = "booking.chat_id"
+LINK_PARTICIPANTS = "same buyer and stylist"
+CHAT_NAMESPACE = uuid.UUID("0b9c4a57-3e51-4f3c-8f0e-6a2d1c7b9e40")
+
+
+class Route(NamedTuple):
+    """A legacy chat divided among several target chats by message time."""
+
+    starts: tuple[str, ...]  # UTC ISO start of each part's window; the first is open-ended
+    parts: tuple[r.TargetChat, ...]
+
+    def part_for(self, created_at: str) -> r.TargetChat:
+        return self.parts[max(0, bisect_right(self.starts, created_at) - 1)]
+
+
+class ChatLink(NamedTuple):
+    """What recover decided for one legacy chat (a line of chat-links.json)."""
+
+    legacy_id: str
+    rule: str | None  # LINK_* or None when skipped
+    targets: tuple[tuple[str, str], ...]  # (target chat id, booking id), in time order
+    reason: str | None = None  # the skip reason when rule is None
+
+
+def target_chat_id(booking_id: str) -> str:
+    return str(uuid.uuid5(CHAT_NAMESPACE, f"booking:{booking_id}"))
+
+
+def _booking_order(lk: Lookups, booking_id: str) -> tuple[str, str]:
+    b = lk.bookings[booking_id]
+    return (utc_iso(b.created_at, lk.source_tz) or "", booking_id)
+
+
+def find_bookings(chat: r.LegacyChat, lk: Lookups, by_chat: dict[str, list[str]],
+                  by_pair: dict[tuple[str, str], list[str]]) -> tuple[str | None, list[str]]:
+    """(rule, migrated booking ids in time order) for one active chat; (None, []) if none."""
+    own = low(chat.booking_id)
+    if own and own in lk.migrated and own in lk.bookings:
+        return LINK_OWN, [own]
+    side = [b for b in by_chat.get(low(chat.id) or "", []) if b in lk.migrated]
+    if side:
+        return LINK_BOOKING_SIDE, sorted(side, key=lambda b: _booking_order(lk, b))
+    pair = by_pair.get((low(chat.buyer_id) or "", low(chat.stylist_id) or ""), [])
+    pair = [b for b in pair if b in lk.migrated]
+    if pair:
+        return LINK_PARTICIPANTS, sorted(pair, key=lambda b: _booking_order(lk, b))
+    return None, []
+
+
+def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[ChatLink]]:
+    """Apply the recover rules to every chat; fill ``lk.chats`` for the message rules."""
+    by_chat: dict[str, list[str]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for b in lk.bookings.values():
+        if b.chat_id:
+            by_chat[b.chat_id].append(b.id)
+        by_pair[(b.buyer_id or "", b.stylist_id or "")].append(b.id)
+
+    skips: list[r.Skip] = []
+    links: list[ChatLink] = []
+    linked: list[tuple[r.LegacyChat, str, list[str]]] = []
+    claims: dict[str, set[str]] = defaultdict(set)  # booking -> legacy chats linked to it
+    for chat in chats:
+        key = low(chat.id) or ""
+        if str(chat.is_active).strip() != "1":
+            skip = r.Skip("chat", key, low(chat.booking_id), r.CHAT_NOT_ACTIVE)
+        elif utc_iso(chat.created_at, lk.source_tz) is None:
+            skip = r.Skip("chat", key, low(chat.booking_id),
+                          r.CHAT_INVALID_CREATED_AT.format(value=chat.created_at))
+        else:
+            rule, bookings = find_bookings(chat, lk, by_chat, by_pair)
+            if rule is not None:
+                linked.append((chat, rule, bookings))
+                for b in bookings:
+                    claims[b].add(key)
+                continue
+            own = low(chat.booking_id)
+            reason = r.BOOKING_NOT_MIGRATED if own and own in lk.bookings else r.NO_BOOKING
+            skip = r.Skip("chat", key, own, reason)
+        skips.append(skip)
+        lk.chats[key] = None
+        links.append(ChatLink(key, None, (), skip.reason))
+
+    # one target chat per booking; a lone chat on a lone booking keeps its legacy id
+    merged: dict[str, dict[str, str]] = {}  # target id -> created/updated/booking
+    for chat, _, bookings in linked:
+        key = low(chat.id) or ""
+        created = utc_iso(chat.created_at, lk.source_tz) or ""
+        updated = max(utc_iso(chat.updated_at, lk.source_tz) or created, created)
+        for b in bookings:
+            tid = key if len(bookings) == 1 and claims[b] == {key} else target_chat_id(b)
+            m = merged.setdefault(tid, {"booking": b, "created": created, "updated": updated})
+            m["created"] = min(m["created"], created)
+            m["updated"] = max(m["updated"], updated)
+    targets: dict[str, r.TargetChat] = {}
+    for tid, m in merged.items():
+        booking = lk.bookings[m["booking"]]
+        targets[tid] = r.TargetChat(tid, m["booking"], m["created"], m["updated"],
+                                    lk.mapping.get(booking.buyer_id or ""), lk.mapping.get(booking.stylist_id or ""))
+    for chat, rule, bookings in linked:
+        key = low(chat.id) or ""
+        parts = tuple(targets[key if len(bookings) == 1 and claims[b] == {key} else target_chat_id(b)]
+                      for b in bookings)
+        if len(parts) == 1:
+            lk.chats[key] = parts[0]
+        else:
+            starts = tuple(_booking_order(lk, b)[0] for b in bookings)
+            lk.chats[key] = Route(starts, parts)  # type: ignore[assignment]
+        links.append(ChatLink(key, rule, tuple((p.id, p.booking_id) for p in parts)))
+    return list(targets.values()), skips, links

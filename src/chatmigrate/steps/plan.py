@@ -1,0 +1,70 @@
+"""``plan``: the Business Impact Assessment the plan asks for, before anything is written.
+
+Owns: applying step 1 to the dump under both link modes (``strict``, the plan's rule,
+and ``recover``), and counting, side by side, what would migrate, what would be skipped
+and why, which customers and stylists would lose conversation history, and the list of
+conversations still lost with the reason. Writes ``phase-6-impact.json``; no database.
+
+Does not own: the rules (``phase6``), reading the dump (``steps.classify``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..phase6 import files as f
+from ..phase6 import records as r
+from ..progress import NO_PROGRESS, Progress
+from .classify import LINK_MODES, PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+
+
+def _one_mode(dump: str, inputs: PhaseInputs, link: str, source_tz: str | None, progress: Progress,
+              single_pass: bool) -> dict[str, Any]:
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link)
+    migrated = 0
+    skipped: Counter[str] = Counter()
+    per_chat: Counter[str] = Counter()  # legacy chat -> its messages
+    for res in cl.messages():
+        if isinstance(res, r.Skip):
+            skipped[res.reason] += 1
+            if res.parent_id:
+                per_chat[res.parent_id] += 1
+        else:
+            migrated += 1
+            per_chat[res.legacy_chat_id] += 1
+    lost = []
+    for d in cl.chat_links:
+        if d.rule is None and per_chat.get(d.legacy_id):
+            buyer, stylist = cl.people.get(d.legacy_id, (None, None))
+            lost.append({"legacy_chat_id": d.legacy_id, "buyer_id": buyer, "stylist_id": stylist,
+                         "messages": per_chat[d.legacy_id], "reason": d.reason})
+    return {
+        "legacy_chats": cl.total_chats,
+        "legacy_chats_migrating": sum(1 for d in cl.chat_links if d.rule is not None),
+        "target_chats": len(cl.processed_chats),
+        "messages_migrating": migrated,
+        "chats_skipped": dict(Counter(s.reason for s in cl.chat_skips)),
+        "messages_skipped": dict(skipped),
+        "linked_by_rule": dict(Counter(d.rule for d in cl.chat_links if d.rule is not None)),
+        "customers_losing_history": len({x["buyer_id"] for x in lost if x["buyer_id"]}),
+        "stylists_losing_history": len({x["stylist_id"] for x in lost if x["stylist_id"]}),
+        "conversations_lost": len(lost),
+        "messages_in_lost_conversations": sum(x["messages"] for x in lost),
+        "lost_conversations": sorted(lost, key=lambda x: -x["messages"]),
+    }
+
+
+def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: Progress = NO_PROGRESS) -> dict[str, Any]:
+    """Both link modes side by side; writes phase-6-impact.json and returns its content."""
+    inputs = load_phase_inputs(temp_dir)
+    doc: dict[str, Any] = {"planned_at": f.now_iso(), "modes": {}}
+    for link in LINK_MODES:
+        try:
+            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, True)
+        except TableOrderChanged:
+            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, False)
+    f.write_json(temp_dir / f.IMPACT, doc)
+    doc["path"] = str(temp_dir / f.IMPACT)
+    return doc
