@@ -116,8 +116,11 @@ def test_message_skip_reason(extracted: SimpleNamespace, label: str, reason: str
 
 
 def test_processed_chats_lowercase_and_linked_even_when_uppercase_in_the_dump(extracted: SimpleNamespace) -> None:
+    # the plan's four fields, and (extra fields are allowed) the profiles the messages are sent by
     expected = {c.id: {"id": c.id, "booking_id": c.booking.id,
-                       "created_at": c.created_at.isoformat() + "Z", "updated_at": c.updated_at.isoformat() + "Z"}
+                       "created_at": c.created_at.isoformat() + "Z", "updated_at": c.updated_at.isoformat() + "Z",
+                       "customer_id": c.booking.buyer.new_id if c.booking.buyer.mapped else None,
+                       "stylist_id": c.booking.stylist.new_id if c.booking.stylist.mapped else None}
                 for c in extracted.processed_chats}
     assert {c["id"]: c for c in extracted.out["processedChats"]} == expected
 

@@ -195,9 +195,10 @@ rate_option = click.option(
 )
 index_option = click.option("--skip-indexes", is_flag=True, help="Do not create the plan's indexes after loading.")
 link_option = click.option(
-    "--link", type=click.Choice(["strict", "recover"]), default="strict", show_default=True,
+    "--link", type=click.Choice(["strict", "recover", "participants"]), default="strict", show_default=True,
     help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
-         "booking.chat_id, then through bookings of the same buyer and stylist (see `chatmigrate plan`).",
+         "booking.chat_id, then through bookings of the same buyer and stylist (see `chatmigrate plan`). "
+         "participants: for the later schema whose chats are keyed by customer and stylist (run detects it).",
 )
 
 
@@ -330,13 +331,16 @@ def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate
 
 @cli.command()
 @url_option
+@click.option("--chat-schema", type=click.Choice(["booking", "participants"]), default="booking", show_default=True,
+              help="booking: chats.booking_id (the plan's schema); participants: the later chats keyed by "
+                   "customer_id and stylist_id.")
 @click.pass_context
-def schema(ctx: click.Context, database_url: str) -> None:
+def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
     """Create the target tables (Supabase shape) where absent: for demos and tests."""
     from .target.db import create_schema, redact
 
     def go() -> int:
-        tables = create_schema(database_url)
+        tables = create_schema(database_url, chat_schema)
         out.print(f"target {redact(database_url)} has: {', '.join(tables)}")
         return 0
 

@@ -138,3 +138,53 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetCha
             lk.chats[key] = Route(starts, parts)  # type: ignore[assignment]
         links.append(ChatLink(key, rule, tuple((p.id, p.booking_id) for p in parts)))
     return list(targets.values()), skips, links
+
+
+# --------------------------------------------------------------------------- participants
+
+LINK_PAIR = "customer and stylist"
+PEOPLE_NOT_MAPPED = "Chat participants are not in user-id-mapping.json"
+
+
+def pair_chat_id(customer_id: str, stylist_id: str) -> str:
+    return str(uuid.uuid5(CHAT_NAMESPACE, f"pair:{customer_id}:{stylist_id}"))
+
+
+def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[ChatLink]]:
+    """The later schema (chats keyed by customer and stylist): one chat per mapped pair.
+
+    Every active chat whose buyer and stylist are both mapped migrates; legacy chats of the
+    same pair merge into one (the legacy id is kept when the pair has a single chat).
+    """
+    skips: list[r.Skip] = []
+    decisions: list[ChatLink] = []
+    pairs: dict[tuple[str, str], list[r.LegacyChat]] = defaultdict(list)
+    for chat in chats:
+        key = low(chat.id) or ""
+        customer = lk.mapping.get(low(chat.buyer_id) or "")
+        stylist = lk.mapping.get(low(chat.stylist_id) or "")
+        if str(chat.is_active).strip() != "1":
+            reason = r.CHAT_NOT_ACTIVE
+        elif utc_iso(chat.created_at, lk.source_tz) is None:
+            reason = r.CHAT_INVALID_CREATED_AT.format(value=chat.created_at)
+        elif customer is None or stylist is None:
+            reason = PEOPLE_NOT_MAPPED
+        else:
+            pairs[(customer, stylist)].append(chat)
+            continue
+        skips.append(r.Skip("chat", key, low(chat.booking_id), reason))
+        lk.chats[key] = None
+        decisions.append(ChatLink(key, None, (), reason))
+    targets: list[r.TargetChat] = []
+    for (customer, stylist), group in pairs.items():
+        keys = [low(c.id) or "" for c in group]
+        tid = keys[0] if len(group) == 1 else pair_chat_id(customer, stylist)
+        created = min(utc_iso(c.created_at, lk.source_tz) or "" for c in group)
+        updated = max(max(utc_iso(c.updated_at, lk.source_tz) or "", utc_iso(c.created_at, lk.source_tz) or "")
+                      for c in group)
+        target = r.TargetChat(tid, None, created, updated, customer, stylist)  # type: ignore[arg-type]
+        targets.append(target)
+        for k in keys:
+            lk.chats[k] = target
+            decisions.append(ChatLink(k, LINK_PAIR, ((tid, ""),)))
+    return targets, skips, decisions

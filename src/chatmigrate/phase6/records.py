@@ -60,7 +60,7 @@ class LegacyMessage(NamedTuple):
 
 class TargetChat(NamedTuple):
     id: str
-    booking_id: str
+    booking_id: str | None  # None in the participants schema (chats keyed by customer and stylist)
     created_at: str
     updated_at: str
     customer_id: str | None = None  # new profile ids of the booking's buyer and stylist,

@@ -28,7 +28,7 @@ from ..phase6 import links, rules
 from ..progress import NO_PROGRESS, Progress
 
 
-LINK_MODES = ("strict", "recover")
+LINK_MODES = ("strict", "recover", "participants")
 
 
 class TableOrderChanged(Exception):
@@ -170,6 +170,8 @@ def classify_dump(
     active = sum(1 for chat in chats if str(chat.is_active).strip() == "1")
     if link == "recover":
         processed, skips, chat_links = links.link_chats(chats, lk)
+    elif link == "participants":
+        processed, skips, chat_links = links.link_by_participants(chats, lk)
     else:
         processed, skips, chat_links = _strict(chats, lk)
     return Classified(

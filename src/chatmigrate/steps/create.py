@@ -52,7 +52,8 @@ class CreateResult:
 
 def read_chats(path: Path) -> list[r.TargetChat]:
     return [
-        r.TargetChat(d["id"], d["booking_id"], d["created_at"], d["updated_at"])
+        r.TargetChat(d["id"], d.get("booking_id"), d["created_at"], d["updated_at"],
+                     d.get("customer_id"), d.get("stylist_id"))
         for d in f.iter_array(path, "processedChats")
     ]
 
@@ -114,8 +115,11 @@ def _write_created(path: Path, ld: Loader, duration_ms: int) -> None:
         doc.value("created_at", f.now_iso())
         for outcome, prefix in (("insert", "created"), ("present", "already_present")):
             doc.begin_array(f"{prefix}_chats")
-            for id_, booking in ld.rows("chat", outcome):
-                doc.item({"id": id_, "booking_id": booking})
+            for id_, booking, customer, stylist in ld.rows("chat", outcome):
+                item = {"id": id_, "booking_id": None if booking == "\\N" else booking}
+                if booking == "\\N":  # the participants schema
+                    item.update(customer_id=customer, stylist_id=stylist)
+                doc.item(item)
             doc.end_array()
             doc.begin_array(f"{prefix}_messages")
             # uuids need no JSON escaping: format the lines directly (a million of them)
@@ -171,6 +175,16 @@ def stats_doc(c: LoadCounts, seconds: float, committed: bool) -> dict[str, Any]:
     }
 
 
+def check_link_mode(link: str, schema: str, path: Path) -> None:
+    """Step 1's link mode must suit the target's chats table."""
+    if (link == "participants") != (schema == "participants"):
+        want = "--link participants" if schema == "participants" else "--link strict or --link recover"
+        raise f.PhaseFileError(
+            path, f"it was extracted with --link {link} but the target's chats table is keyed by "
+            f"{'customer and stylist' if schema == 'participants' else 'booking'}",
+            f"re-run extract with {want} (run chooses it by itself)")
+
+
 def create(
     temp_dir: Path,
     url: str,
@@ -186,9 +200,12 @@ def create(
     media = read_media(head)
     total = head["metadata"].get("processed_messages")
     failed_path = temp_dir / f.FAILED_CREATION
-    with db.connect(url) as conn:
+    # autocommit: the Loader's transaction() is then the real BEGIN ... COMMIT, not a savepoint
+    with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
-        ld = Loader(conn, progress)
+        schema = db.chat_schema(conn)
+        check_link_mode(head["metadata"].get("link_mode", "strict"), schema, path)
+        ld = Loader(conn, progress, schema)
         ld.begin()
         try:
             ld.stage_chats(chats)
@@ -211,10 +228,9 @@ def create(
         seconds = time.perf_counter() - started
         _write_created(temp_dir / f.CHATS_CREATED, ld, int(seconds * 1000))
         built: list[str] = []
-        if indexes:
+        if indexes:  # after the load's commit, in a transaction of their own
             with conn.transaction():
-                built = db.create_indexes(conn)
-        conn.commit()
+                built = db.create_indexes(conn, schema)
     stats = stats_doc(counts, seconds, True)
     f.write_json(temp_dir / f.CREATION_STATS, stats)
     return CreateResult(counts, seconds, True, built, stats, failed_path if failed_path.exists() else None)

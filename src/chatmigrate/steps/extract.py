@@ -75,7 +75,8 @@ def _extract(
         out.value("extracted_at", started)
         out.begin_array("processedChats")
         for c in processed_chats:
-            out.item({"id": c.id, "booking_id": c.booking_id, "created_at": c.created_at, "updated_at": c.updated_at})
+            out.item({"id": c.id, "booking_id": c.booking_id, "created_at": c.created_at, "updated_at": c.updated_at,
+                      "customer_id": c.customer_id, "stylist_id": c.stylist_id})
         out.end_array()
         skipped = f.StreamedDoc(skip_fh)
         skipped.value("skipped_at", started)

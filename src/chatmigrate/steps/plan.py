@@ -60,7 +60,7 @@ def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: P
     """Both link modes side by side; writes phase-6-impact.json and returns its content."""
     inputs = load_phase_inputs(temp_dir)
     doc: dict[str, Any] = {"planned_at": f.now_iso(), "modes": {}}
-    for link in LINK_MODES:
+    for link in LINK_MODES[:2]:  # strict and recover: the modes of the booking-keyed schema
         try:
             doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, True)
         except TableOrderChanged:

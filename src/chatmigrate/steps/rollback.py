@@ -32,7 +32,7 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False) -> tuple[Rol
             f"{manifest} is missing, so there is no record of which rows this migration created: "
             "pass the --temp-dir of the run, or use --all --yes to delete every chat, message and chat image."
         )
-    with db.connect(url) as conn:
+    with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
         if everything:
             counts = wipe_all(conn)

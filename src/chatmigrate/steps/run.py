@@ -35,16 +35,21 @@ class RunResult:
         return bool(self.stats["success"])
 
 
-def preflight(dump: str, temp_dir: Path, url: str) -> None:
-    """The plan's input validation, before anything is written: files, then the target."""
+def preflight(dump: str, temp_dir: Path, url: str) -> str:
+    """The plan's input validation, before anything is written: files, then the target.
+
+    Returns the target's chat schema ("booking" or "participants").
+    """
     load_phase_inputs(temp_dir)
     with db.connect(url) as conn:
         db.require_tables(conn, url)
+        schema = db.chat_schema(conn)
         (n,) = conn.execute("SELECT count(*) FROM public.bookings").fetchone()  # type: ignore[misc]
         if n == 0:
             raise db.TargetError(
                 f"the target {db.redact(url)} has no bookings: Phase 4 must be migrated before Phase 6."
             )
+    return schema
 
 
 def run(
@@ -70,7 +75,13 @@ def run(
         return stats
 
     try:
-        preflight(dump, temp_dir, url)
+        schema = preflight(dump, temp_dir, url)
+        if schema == "participants":  # the later schema: one chat per customer-stylist pair
+            link = "participants"
+        elif link == "participants":
+            raise db.TargetError(f"--link participants needs a chats table keyed by customer and stylist; "
+                                 f"{db.redact(url)} keys chats by booking: use --link strict or recover.")
+        stats["link_mode"] = link
         t = time.perf_counter()
         ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress, link=link)
         steps["extraction"] = {"success": True, "duration_seconds": round(time.perf_counter() - t, 3), **ex.metadata}

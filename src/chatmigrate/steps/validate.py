@@ -41,8 +41,8 @@ class ValidateResult:
 class _SuiteInBackground:
     """Run :func:`suite.run_suite` in a thread, on its own connection, in ``snapshot``."""
 
-    def __init__(self, url: str, snapshot: str) -> None:
-        self.url, self.snapshot = url, snapshot
+    def __init__(self, url: str, snapshot: str, chat_schema: str) -> None:
+        self.url, self.snapshot, self.chat_schema = url, snapshot, chat_schema
         self.results: list[suite.CheckResult] = []
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="chatmigrate-sql-suite", daemon=True)
@@ -51,7 +51,7 @@ class _SuiteInBackground:
         try:
             with db.connect(self.url) as conn:
                 checks.use_snapshot(conn, self.snapshot)
-                self.results = suite.run_suite(conn)
+                self.results = suite.run_suite(conn, self.chat_schema)
                 conn.rollback()
         except BaseException as exc:  # re-raised in the caller's thread
             self.error = exc
@@ -110,13 +110,14 @@ def _validate(
     errors: list[str] = []
     with db.connect(url) as conn:
         db.require_tables(conn, url)
+        schema = db.chat_schema(conn)
         checks.begin_read_only(conn)
         # The plan's SQL suite needs only the target: it runs on a second connection, in
         # the same snapshot, while this one reads the dump and stages the expected rows.
-        with _SuiteInBackground(url, checks.export_snapshot(conn)) as background:
+        with _SuiteInBackground(url, checks.export_snapshot(conn), schema) as background:
             # media are staged after the messages, whose stream fills expected_media
             checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
-            rec = checks.reconcile(conn)
+            rec = checks.reconcile(conn, schema)
         results = background.results
         conn.rollback()
 
@@ -135,7 +136,7 @@ def _validate(
         "missing_chats": "processed chat(s) are not in the target",
         "missing_messages": "processed message(s) are not in the target",
         "missing_media": "image message(s) have no chat_image media row with the expected path and owner",
-        "chat_booking_mismatches": "chat(s) link a different booking than expected",
+        "chat_booking_mismatches": "chat(s) link a different booking (or pair of participants) than expected",
         "chat_timestamp_mismatches": "chat(s) have a different created_at than the source",
         "message_sender_mismatches": "message(s) have a different sender than expected",
         "message_chat_mismatches": "message(s) belong to a different chat than expected",

@@ -26,7 +26,8 @@ from .load import _UUID, copy_text
 
 EXPECTED_TABLES = """
 DROP TABLE IF EXISTS cm_exp_chat, cm_exp_msg, cm_exp_media;
-CREATE TEMP TABLE cm_exp_chat (id uuid, booking_id uuid, created_at timestamptz, updated_at timestamptz);
+CREATE TEMP TABLE cm_exp_chat (id uuid, booking_id uuid, customer_id uuid, stylist_id uuid,
+    created_at timestamptz, updated_at timestamptz);
 CREATE TEMP TABLE cm_exp_msg (id uuid, chat_id uuid, sender_id uuid, content_md5 text, is_read boolean,
     created_at timestamptz);
 CREATE TEMP TABLE cm_exp_media (id uuid, message_id uuid, owner_id uuid, file_path text);
@@ -59,6 +60,22 @@ QUERIES = {
     "orphaned_messages": "SELECT m.id FROM public.chat_messages m LEFT JOIN public.chats c ON c.id = m.chat_id "
                          "WHERE c.id IS NULL",
 }
+# The later schema has no chats.booking_id: chats are checked by their participants instead.
+PARTICIPANT_QUERIES = {
+    "chat_booking_mismatches": "SELECT e.id, e.customer_id::text || '/' || e.stylist_id, "
+                               "c.customer_id::text || '/' || c.stylist_id FROM cm_exp_chat e "
+                               "JOIN public.chats c ON c.id = e.id "
+                               "WHERE (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id)",
+    "orphaned_chats": "SELECT c.id FROM public.chats c WHERE NOT EXISTS (SELECT 1 FROM public.profiles p "
+                      "WHERE p.id = c.customer_id) OR NOT EXISTS (SELECT 1 FROM public.profiles p "
+                      "WHERE p.id = c.stylist_id)",
+}
+
+
+def queries(chat_schema: str) -> dict[str, str]:
+    return {**QUERIES, **PARTICIPANT_QUERIES} if chat_schema == "participants" else QUERIES
+
+
 # which findings make the migration invalid (the others are reported but tolerated)
 BLOCKING = (
     "missing_chats", "chat_booking_mismatches", "missing_messages", "message_sender_mismatches",
@@ -130,9 +147,11 @@ def stage_expected(
     media: Iterable[r.PlannedMedia],
 ) -> tuple[int, int, int]:
     n_chat = n_msg = n_media = 0
-    with conn.cursor().copy("COPY cm_exp_chat (id, booking_id, created_at, updated_at) FROM STDIN") as cp:
+    with conn.cursor().copy(
+        "COPY cm_exp_chat (id, booking_id, customer_id, stylist_id, created_at, updated_at) FROM STDIN"
+    ) as cp:
         for c in chats:
-            cp.write_row((c.id, c.booking_id, c.created_at, c.updated_at))
+            cp.write_row((c.id, c.booking_id, c.customer_id, c.stylist_id, c.created_at, c.updated_at))
             n_chat += 1
     with conn.cursor().copy(
         "COPY cm_exp_msg (id, chat_id, sender_id, content_md5, is_read, created_at) FROM STDIN"
@@ -156,7 +175,7 @@ def stage_expected(
     return n_chat, n_msg, n_media
 
 
-def reconcile(conn: psycopg.Connection[Any]) -> Reconciliation:
+def reconcile(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> Reconciliation:
     """Run every reconciliation query on the staged expected rows (read-only)."""
     rec = Reconciliation()
     for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
@@ -171,7 +190,7 @@ def reconcile(conn: psycopg.Connection[Any]) -> Reconciliation:
     assert counts is not None
     (rec.expected_chats, rec.expected_messages, rec.expected_media,
      rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
-    for name, query in QUERIES.items():
+    for name, query in queries(chat_schema).items():
         rows = conn.execute(query).fetchall()  # type: ignore[arg-type]
         rec.findings[name] = [
             str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows

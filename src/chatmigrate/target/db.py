@@ -78,15 +78,36 @@ def connect(url: str | None, *, autocommit: bool = False) -> psycopg.Connection[
         ) from None
 
 
-def schema_sql() -> str:
-    return resources.files("chatmigrate.target").joinpath("schema.sql").read_text(encoding="utf-8")
+CHAT_SCHEMAS = ("booking", "participants")
 
 
-def create_schema(url: str) -> list[str]:
+def schema_sql(chat_schema: str = "booking") -> str:
+    """The target tables; ``chat_schema`` picks the chats table: per booking or per pair."""
+    files = resources.files("chatmigrate.target")
+    chats = files.joinpath(f"schema_chats_{chat_schema}.sql").read_text(encoding="utf-8")
+    return files.joinpath("schema.sql").read_text(encoding="utf-8").replace("{chats}", chats)
+
+
+def create_schema(url: str, chat_schema: str = "booking") -> list[str]:
     """Create the target tables that are absent; return the tables that now exist."""
+    if chat_schema not in CHAT_SCHEMAS:
+        raise TargetError(f"--chat-schema {chat_schema!r} is not one of {', '.join(CHAT_SCHEMAS)}.")
     with connect(url, autocommit=True) as conn:
-        conn.execute(schema_sql())  # type: ignore[arg-type]
+        conn.execute(schema_sql(chat_schema))  # type: ignore[arg-type]
         return missing_tables(conn, invert=True)
+
+
+def chat_schema(conn: psycopg.Connection[Any]) -> str:
+    """Which chats table the target has: "booking" (chats.booking_id) or "participants"."""
+    cols = {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'chats'"
+    ).fetchall()}
+    if "booking_id" in cols:
+        return "booking"
+    if {"customer_id", "stylist_id"} <= cols:
+        return "participants"
+    raise TargetError("the target's chats table has neither booking_id nor customer_id and stylist_id: "
+                      "it is not a schema chatmigrate knows.")
 
 
 REQUIRED = ("profiles", "bookings", "chats", "chat_messages", "media")
@@ -111,15 +132,23 @@ def require_tables(conn: psycopg.Connection[Any], url: str) -> None:
         )
 
 
-def create_indexes(conn: psycopg.Connection[Any]) -> list[str]:
-    """The plan's indexes, IF NOT EXISTS; returns their names."""
+def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[str]:
+    """The plan's indexes, IF NOT EXISTS; returns their names.
+
+    The later schema has no chats.booking_id (its UNIQUE (customer_id, stylist_id) indexes
+    the pair already), so idx_chats_booking_id is left out there.
+    """
+    built = []
     for name, table, cols, where in INDEXES:
+        if chat_schema != "booking" and "booking_id" in cols:
+            continue
         conn.execute(
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} {} {}").format(
                 sql.Identifier(name), sql.Identifier("public", table), sql.SQL(cols), sql.SQL(where)
             )
         )
-    return [i[0] for i in INDEXES]
+        built.append(name)
+    return built
 
 
 def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:

@@ -29,8 +29,8 @@ LOCK_KEY = 0x6368_6174_6D69  # "chatmi": one Phase 6 writer at a time
 
 STAGING = """
 DROP TABLE IF EXISTS cm_stage_chat, cm_stage_msg, cm_stage_media;
-CREATE TEMP TABLE cm_stage_chat (ord int, id uuid, booking_id uuid, created_at timestamptz,
-    updated_at timestamptz, outcome text);
+CREATE TEMP TABLE cm_stage_chat (ord int, id uuid, booking_id uuid, customer_id uuid, stylist_id uuid,
+    created_at timestamptz, updated_at timestamptz, outcome text);
 CREATE TEMP TABLE cm_stage_msg (ord bigint, id uuid, chat_id uuid, sender_id uuid, content text,
     is_read boolean, created_at timestamptz, has_image boolean);
 DROP TABLE IF EXISTS cm_msg_outcome;
@@ -67,6 +67,42 @@ WITH s AS (
 )
 UPDATE cm_stage_chat t SET outcome = d.outcome FROM d WHERE d.ord = t.ord
 """
+
+# The later schema: chats keyed by (customer_id, stylist_id) instead of a booking.
+CLASSIFY_CHATS_PARTICIPANTS = """
+WITH s AS (
+  SELECT s.ord, s.id, s.customer_id, s.stylist_id,
+         row_number() OVER (PARTITION BY s.id ORDER BY s.ord) AS id_rank,
+         c.id AS present_id, c.customer_id AS present_customer, c.stylist_id AS present_stylist,
+         pc.id AS customer_found, ps.id AS stylist_found, other.id AS pair_taken_by
+  FROM cm_stage_chat s
+  LEFT JOIN public.chats c ON c.id = s.id
+  LEFT JOIN public.profiles pc ON pc.id = s.customer_id
+  LEFT JOIN public.profiles ps ON ps.id = s.stylist_id
+  LEFT JOIN public.chats other ON other.customer_id = s.customer_id AND other.stylist_id = s.stylist_id
+                               AND other.id <> s.id
+), o AS (
+  SELECT ord, CASE
+    WHEN id_rank > 1 THEN 'Duplicate chat id in the extracted file'
+    WHEN present_id IS NOT NULL AND present_customer = customer_id AND present_stylist = stylist_id THEN 'present'
+    WHEN present_id IS NOT NULL THEN 'A chat with this id already exists for other participants'
+    WHEN customer_found IS NULL OR stylist_found IS NULL THEN 'Participant profile not found in the target profiles table'
+    WHEN pair_taken_by IS NOT NULL THEN 'The pair already has another chat (chats unique (customer_id, stylist_id))'
+    ELSE 'insert' END AS outcome, customer_id, stylist_id
+  FROM s
+), d AS (
+  SELECT ord, CASE WHEN outcome = 'insert'
+      AND row_number() OVER (PARTITION BY customer_id, stylist_id, outcome = 'insert' ORDER BY ord) > 1
+    THEN 'Another chat in this migration has the same customer and stylist' ELSE outcome END AS outcome
+  FROM o
+)
+UPDATE cm_stage_chat t SET outcome = d.outcome FROM d WHERE d.ord = t.ord
+"""
+
+INSERT_CHATS_PARTICIPANTS = (
+    "INSERT INTO public.chats (id, customer_id, stylist_id, created_at, updated_at) "
+    "SELECT id, customer_id, stylist_id, created_at, updated_at FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY ord"
+)
 
 # Messages are many and wide (their content): their outcomes go into a narrow table
 # rather than an UPDATE that would rewrite every staged row.
@@ -125,7 +161,7 @@ def copy_text(value: str) -> str:
 _TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}
 _OUTCOMES = {"chat": "cm_stage_chat", "message": "cm_msg_outcome", "media": "cm_stage_media"}
 _PARENT = {"chat": "booking_id", "message": "chat_id", "media": "message_id"}
-_KEYS = {"chat": "id, booking_id", "message": "ord, id, chat_id, sender_id", "media": "id, message_id"}
+_KEYS = {"chat": "id, booking_id, customer_id, stylist_id", "message": "ord, id, chat_id, sender_id", "media": "id, message_id"}
 
 
 @dataclass(slots=True)
@@ -156,13 +192,17 @@ class LoadCounts:
 class Loader:
     """One step-2 load on one connection; see the module docstring for the protocol."""
 
-    def __init__(self, conn: psycopg.Connection[Any], progress: Progress = NO_PROGRESS) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], progress: Progress = NO_PROGRESS,
+                 chat_schema: str = "booking") -> None:
         self.conn = conn
         self.progress = progress
+        self.chat_schema = chat_schema  # "booking" or "participants" (db.chat_schema)
         self.counts = LoadCounts()
         self._tx: Any = None
 
     def begin(self) -> None:
+        if not self.conn.autocommit:
+            raise ValueError("the Loader needs an autocommit connection: its transaction must be the outermost")
         self._tx = self.conn.transaction()
         self._tx.__enter__()
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
@@ -187,14 +227,18 @@ class Loader:
         c.failed += 1
 
     def stage_chats(self, chats: Iterable[r.TargetChat]) -> None:
+        by_pair = self.chat_schema == "participants"
         with self.conn.cursor().copy(
-            "COPY cm_stage_chat (ord, id, booking_id, created_at, updated_at) FROM STDIN"
+            "COPY cm_stage_chat (ord, id, booking_id, customer_id, stylist_id, created_at, updated_at) FROM STDIN"
         ) as cp:
             for i, c in enumerate(chats):
-                if not (_UUID(c.id) and _UUID(c.booking_id)):
-                    self._reject("chat", c.id, c.booking_id, "Invalid UUID in id or booking_id")
+                keys = (c.customer_id, c.stylist_id) if by_pair else (c.booking_id,)
+                if not (_UUID(c.id) and all(k and _UUID(k) for k in keys)):
+                    what = "customer_id or stylist_id" if by_pair else "booking_id"
+                    self._reject("chat", c.id, c.booking_id, f"Invalid or missing UUID in id or {what}")
                     continue
-                cp.write_row((i, c.id, c.booking_id, c.created_at, c.updated_at))
+                cp.write_row((i, c.id, None if by_pair else c.booking_id, c.customer_id, c.stylist_id,
+                              c.created_at, c.updated_at))
                 self.counts.chats.attempted += 1
 
     def stage_messages(self, messages: Iterable[r.TargetMessage], total: int | None = None) -> None:
@@ -238,7 +282,8 @@ class Loader:
     # ---------------------------------------------------------------- classify and insert
 
     def classify(self) -> LoadCounts:
-        for kind, stmt in (("chat", CLASSIFY_CHATS), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
+        chats = CLASSIFY_CHATS_PARTICIPANTS if self.chat_schema == "participants" else CLASSIFY_CHATS
+        for kind, stmt in (("chat", chats), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
             self.conn.execute(stmt)  # type: ignore[arg-type]
@@ -253,7 +298,8 @@ class Loader:
         return self.counts
 
     def insert(self) -> None:
-        for kind, stmt in zip(("chat", "message", "media"), INSERTS):
+        inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
+        for kind, stmt in zip(("chat", "message", "media"), inserts):
             cur = self.conn.execute(stmt)  # type: ignore[arg-type]
             self.counts.of(kind).created = cur.rowcount
 
@@ -279,8 +325,10 @@ class Loader:
                 yield rest.decode("utf-8").split("\t")
 
     def rows(self, kind: str, outcome: str) -> Iterator[list[str]]:
-        """(id, parent id[, sender, has_image 't'/'f']) of the staged rows with this outcome, in input order."""
-        cols = {"chat": "s.id, s.booking_id", "message": "s.id, s.chat_id, s.sender_id, s.has_image",
+        """The staged rows with this outcome: chats (id, booking, customer, stylist; ``\\N`` for NULL),
+        messages (id, chat, sender, has_image 't'/'f'), media (id, message)."""
+        cols = {"chat": "s.id, s.booking_id, s.customer_id, s.stylist_id",
+                "message": "s.id, s.chat_id, s.sender_id, s.has_image",
                 "media": "s.id, s.message_id"}[kind]
         where = ("o" if kind == "message" else "s") + ".outcome = " + ("'insert'" if outcome == "insert" else "'present'")
         return self._copy_out(self._select(kind, cols, where))
