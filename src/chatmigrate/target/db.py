@@ -82,10 +82,18 @@ CHAT_SCHEMAS = ("booking", "participants")
 
 
 def schema_sql(chat_schema: str = "booking") -> str:
-    """The target tables; ``chat_schema`` picks the chats table: per booking or per pair."""
+    """The target tables; ``chat_schema`` picks the chats table: per booking or per pair.
+
+    schema.sql is the plan's schema, runnable as it is; for the later schema its block
+    between ``-- chats: begin`` and ``-- chats: end`` is replaced.
+    """
     files = resources.files("chatmigrate.target")
+    text = files.joinpath("schema.sql").read_text(encoding="utf-8")
+    if chat_schema == "booking":
+        return text
+    begin, end = text.index("-- chats: begin"), text.index("-- chats: end")
     chats = files.joinpath(f"schema_chats_{chat_schema}.sql").read_text(encoding="utf-8")
-    return files.joinpath("schema.sql").read_text(encoding="utf-8").replace("{chats}", chats)
+    return text[:begin] + chats + text[end:]
 
 
 def create_schema(url: str, chat_schema: str = "booking") -> list[str]:

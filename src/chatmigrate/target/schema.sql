@@ -40,8 +40,15 @@ CREATE TABLE IF NOT EXISTS public.bookings (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- the chats table of the chosen variant (schema_chats_booking.sql or schema_chats_participants.sql):
-{chats}
+-- chats: begin (chatmigrate swaps this block for schema_chats_participants.sql when asked)
+CREATE TABLE IF NOT EXISTS public.chats (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    booking_id uuid NOT NULL UNIQUE REFERENCES public.bookings (id) ON DELETE CASCADE
+);
+-- chats: end
+
 CREATE TABLE IF NOT EXISTS public.chat_messages (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     created_at timestamptz NOT NULL DEFAULT now(),
