@@ -113,7 +113,9 @@ def pgloader_time(dump: Path, server: str, work: Path) -> tuple[float, float] | 
         "  FROM mysql://root@127.0.0.1:3306/cm_bench_src\n"
         f"  INTO {pg_url}\n"
         "  INCLUDING ONLY TABLE NAMES MATCHING 'chat', 'message'\n"
-        "  WITH include drop, create tables, create indexes, foreign keys, workers = 2, concurrency = 1\n"
+        # batch sizes bounded: with its defaults Debian's pgloader stalled on 1M messages
+        "  WITH include drop, create tables, create indexes, foreign keys, workers = 2, concurrency = 1,\n"
+        "       prefetch rows = 10000, batch rows = 10000\n"
         "  SET MySQL PARAMETERS net_read_timeout = '600', net_write_timeout = '600'\n"
         # Without these casts pgloader fails on this data: MariaDB's DEFAULT current_timestamp(6)
         # is no PostgreSQL value, and the enum value '' (written in non-strict mode) rejects
@@ -121,7 +123,7 @@ def pgloader_time(dump: Path, server: str, work: Path) -> tuple[float, float] | 
         "  CAST type datetime to timestamptz drop default drop not null using zero-dates-to-null,\n"
         "       type enum to text drop typemod;\n"
     )
-    wall, _ = timed(["pgloader", "--quiet", str(load)])
+    wall, _ = timed(["timeout", "900", "pgloader", "--quiet", "--dynamic-space-size", "4096", str(load)])
     with psycopg.connect(fresh_url(server, "cm_bench_pgl")) as c:
         got = c.execute("SELECT count(*) FROM cm_bench_src.message").fetchone()[0]  # type: ignore[index]
     with open(dump.parent / "truth.json") as fh:

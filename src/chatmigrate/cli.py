@@ -529,6 +529,8 @@ def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_u
         for what, truth, got in res.agreement:
             t.add_row(what, f"{truth:,}", f"{got:,}", "[green]✓[/]" if truth == got else "[red]✗[/]")
         out.print(t)
+        print_plan(res.impact)
+        out.print("  (chatmigrate plan; run with --link recover to migrate the conversations strict leaves behind)")
         ok = res.agrees and res.run.success
         s = res.run.stats
         out.print(

@@ -4,7 +4,8 @@ Owns: generating a world (``synth``), getting a PostgreSQL (a throw-away embedde
 or a fresh ``chatmigrate_demo`` database on the server a URL names), creating the
 target tables and seeding the Phase 1-4 rows, running Phase 6 (``steps.run``), and
 comparing the outcome with ``truth.json``, which the generator wrote by construction
-and which no migration code reads.
+and which no migration code reads. Last, the impact report (``plan``) shows what link
+recovery would add to the plan's strict rules on the same world.
 
 Does not own: printing (``cli``), any step's logic.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from psycopg import conninfo, sql
 
 from .progress import NO_PROGRESS, Progress
+from .steps.plan import plan
 from .steps.run import RunResult, run
 from .synth import SynthSummary, generate, read_truth
 from .target import db
@@ -33,6 +35,7 @@ class DemoResult:
     run: RunResult
     target: str  # redacted
     agreement: list[tuple[str, Any, Any]]  # (what, truth, migrated)
+    impact: dict[str, Any]  # chatmigrate plan on the same world: strict and recover side by side
 
     @property
     def agrees(self) -> bool:
@@ -101,4 +104,5 @@ def demo(
             on_step("target", db.redact(target))
         result = run(str(world.dump), world.temp_dir, target, progress=progress, on_step=on_step)
     agreement = compare_with_truth(read_truth(world.truth), result)
-    return DemoResult(world, result, db.redact(target), agreement)
+    impact = plan(str(world.dump), world.temp_dir, progress=progress)
+    return DemoResult(world, result, db.redact(target), agreement, impact)

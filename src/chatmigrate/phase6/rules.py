@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from sys import intern
 from datetime import datetime, timezone, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -36,12 +37,23 @@ class Lookups:
 
 
 def low(value: Any) -> str | None:
-    """An id as the target keys it: trimmed, lowercased; ``None`` for NULL or empty."""
+    """An id as the target keys it: trimmed, lowercased; ``None`` for NULL or empty.
+
+    An id that is already lowercase is returned as the same object, not a copy: the
+    lookups hold hundreds of thousands of them.
+    """
     if value.__class__ is not str:
         if value is None:
             return None
         value = str(value)
-    return value.strip().lower() or None
+    value = value.strip()
+    return value if value.islower() else (value.lower() or None)
+
+
+def person(value: Any) -> str | None:
+    """A buyer or stylist id, interned: the same few people recur across many bookings."""
+    v = low(value)
+    return None if v is None else intern(v)
 
 
 def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
@@ -77,8 +89,8 @@ def _truthy(value: Any) -> bool:
 def legacy_booking(v: Mapping[str, Any]) -> r.LegacyBooking:
     return r.LegacyBooking(
         id=low(v["id"]) or "",
-        buyer_id=low(v.get("buyer_id")),
-        stylist_id=low(v.get("stylist_id")),
+        buyer_id=person(v.get("buyer_id")),
+        stylist_id=person(v.get("stylist_id")),
         chat_id=low(v.get("chat_id")),
         created_at=v.get("created_at"),
     )
