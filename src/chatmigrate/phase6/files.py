@@ -13,7 +13,6 @@ Does not own: deciding what goes into the files (rules, steps) or any database w
 from __future__ import annotations
 
 import json
-import mmap
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -180,43 +179,29 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
 def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:
     """The top-level keys of a StreamedDoc file except the streamed arrays in ``skip``.
 
-    The streamed arrays are found by their key lines and cut out without parsing them:
+    The streamed arrays are cut out line by line without parsing them (bounded memory):
     JSON text never holds a raw newline inside a string, so a line that starts with
     ``  "key": [`` is a top-level key, and the array ends at the next line ``  ],``.
     A streamed array is never the last key (metadata comes last).
     """
+    starts = tuple(f'  "{k}": ['.encode() for k in skip)
+    kept: list[bytes] = []
+    skipping = False
     with open(path, "rb") as fh:
-        try:
-            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file
-            data = b""  # type: ignore[assignment]
-        try:
-            kept: list[bytes] = []
-            pos = 0
-            while True:
-                at = max(pos - 1, 0)  # the newline that ends the previous line
-                starts = [i for i in (data.find(f'\n  "{k}": ['.encode(), at) for k in skip) if i >= 0]
-                if not starts:
-                    kept.append(data[pos:])
-                    break
-                start = min(starts) + 1
-                kept.append(data[pos:start])
-                line_end = data.find(b"\n", start)
-                first_line = data[start:line_end].rstrip()
-                if first_line.endswith((b"[]", b"[],")):
-                    pos = line_end + 1
-                    continue
-                close = data.find(b"\n  ]", line_end)
-                if close < 0:
-                    raise ValueError(f"the array on line starting {first_line[:40]!r} is not closed")
-                pos = data.find(b"\n", close + 1) + 1
-            return orjson.loads(b"".join(kept))  # type: ignore[no-any-return]
-        except (orjson.JSONDecodeError, ValueError):  # not our layout: load it whole
-            doc = orjson.loads(data[:])
-            return {k: v for k, v in doc.items() if k not in skip}
-        finally:
-            if isinstance(data, mmap.mmap):
-                data.close()
+        for line in fh:
+            if skipping:
+                skipping = not line.startswith(b"  ]")
+                continue
+            if line.startswith(starts):
+                skipping = not line.rstrip().endswith((b"[]", b"[],"))
+                continue
+            kept.append(line)
+    try:
+        return orjson.loads(b"".join(kept))  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:  # not our layout: load it whole
+        with open(path, "rb") as fh:
+            doc = orjson.loads(fh.read())
+        return {k: v for k, v in doc.items() if k not in skip}
 
 
 def success_rate(ok: int, total: int) -> str:
