@@ -8,7 +8,6 @@ previous implementation lost them). Validation, re-runs and rollback work the sa
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import pytest

@@ -1,13 +1,13 @@
 """Streaming a mysqldump file into rows.
 
-Owns: opening the input (``.sql``, ``.sql.gz`` detected by its magic bytes, ``-`` for
-standard input), the sliding byte buffer (memory stays at about two chunks plus the
-largest row, however large the dump), line and byte-offset bookkeeping for errors,
-progress in bytes, and the loop that dispatches statements: ``CREATE TABLE`` gives a
-table's columns, ``INSERT``/``REPLACE`` rows of the wanted tables are yielded one by
-one, everything else (other tables included) is skipped without parsing its values.
+Owns: the sliding byte buffer (memory stays at about two chunks plus the largest row,
+however large the dump), line and byte-offset bookkeeping for errors, progress in
+bytes, and the loop that dispatches statements: ``CREATE TABLE`` gives a table's
+columns, ``INSERT``/``REPLACE`` rows of the wanted tables are yielded in file order,
+everything else (other tables included) is skipped without parsing its values.
 
-Does not own: the value grammar (``tokens``), the statement grammar (``statements``).
+Does not own: opening files, gzip and stdin (``source``), the value grammar
+(``tokens``), the statement grammar (``statements``).
 Nothing here knows about chats.
 
 Guarantees: an INSERT for a wanted table is never skipped; a row is yielded only when
@@ -18,15 +18,12 @@ naming the file, line, byte offset and table.
 
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import re
-import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from ..errors import (
     ColumnCountError,
@@ -40,7 +37,8 @@ from ..errors import (
 )
 from ..progress import NO_PROGRESS, Progress
 from . import statements as st
-from .tokens import MORE, BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
+from .source import Input, open_source
+from .tokens import BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
 
 CHUNK_SIZE = 4 << 20
 MAX_ROW_BYTES = 64 << 20
@@ -66,52 +64,6 @@ class Row(NamedTuple):
     table: str
     values: dict[str, Any]
     offset: int  # byte offset of the tuple in the (uncompressed) dump
-
-
-@dataclass(slots=True)
-class _Input:
-    stream: BinaryIO
-    raw: IO[bytes] | None  # the underlying file, for progress on compressed input
-    total: int | None
-    name: str
-    closers: list[IO[bytes]] = field(default_factory=list)
-
-    def position(self, fallback: int) -> int:
-        if self.raw is not None:
-            try:
-                return self.raw.tell()
-            except (OSError, ValueError):
-                pass
-        return fallback
-
-    def close(self) -> None:
-        for c in self.closers:
-            c.close()
-
-
-def _open(source: str | os.PathLike[str] | BinaryIO) -> _Input:
-    if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        if name == "-":
-            raw: IO[bytes] = sys.stdin.buffer
-            total = None
-            closers: list[IO[bytes]] = []
-        else:
-            path = Path(name)
-            if not path.is_file():
-                raise UsageError(f"the dump file {name} does not exist or is not a file: check the path (--dump or MYSQL_DUMP_PATH).")
-            raw = open(path, "rb")  # noqa: SIM115 - closed by _Input.close
-            total = path.stat().st_size
-            closers = [raw]
-    else:
-        raw, name, total, closers = source, getattr(source, "name", "<stream>"), None, []
-    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-        stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
-        closers.insert(0, stream)
-    else:
-        stream = buffered  # type: ignore[assignment]
-    return _Input(stream, raw if total is not None else None, total, str(name), closers)
 
 
 class DumpReader:
@@ -149,7 +101,7 @@ class DumpReader:
         self._tail = b""
         self._delim = b";"
         self._skip_re = st.SKIP_BODY_RE
-        self._in: _Input | None = None
+        self._in: Input | None = None
 
     # ------------------------------------------------------------------ buffer
 
@@ -199,7 +151,7 @@ class DumpReader:
     # ------------------------------------------------------------------ driving
 
     def __iter__(self) -> Iterator[Row]:
-        self._in = _open(self.source)
+        self._in = open_source(self.source)
         self.name = self._in.name
         tables = f" ({', '.join(sorted(self.wanted))})" if self.wanted else ""
         self.progress.start(f"reading {Path(self.name).name}{tables}", self._in.total, "bytes")
@@ -368,7 +320,7 @@ class DumpReader:
                 except (BadText, UnicodeDecodeError):
                     self.pos = pos
                     start = (base + m.start()) if m is not None else offset
-                    raise self._bad_text(table, names, convs, m, start) from None
+                    raise self._bad_text(table, names, convs, start) from None
                 except (ValueError, ArithmeticError) as exc:
                     at = (m.start() if m is not None else self.pos)
                     raise MalformedStatementError(
@@ -413,9 +365,9 @@ class DumpReader:
             if not self._fill():
                 raise TruncatedDumpError("the dump ends in the middle of a row", table=table, **self._at(mark))
 
-    def _bad_text(self, table: str, names: list[str], convs: list[Converter], m: Any, offset: int) -> DumpError:
-        """Find which value of the row is not UTF-8 (slow; only on the error path)."""
-        raws = list(scan_tuple(self.buf, offset - self.base)[1] or []) if m is None or True else []
+    def _bad_text(self, table: str, names: list[str], convs: list[Converter], offset: int) -> DumpError:
+        """Find which value of the row at ``offset`` is not UTF-8 (slow; only on the error path)."""
+        raws = scan_tuple(self.buf, offset - self.base)[1] or []
         key = None
         column = names[0]
         try:
@@ -428,8 +380,7 @@ class DumpReader:
             except BadText:
                 column = name
                 break
-        where = self._where(max(0, offset - self.base))
-        return InvalidTextError(row_key=key, column=column, table=table, **where)
+        return InvalidTextError(row_key=key, column=column, table=table, **self._where(max(0, offset - self.base)))
 
 
 def read_rows(
