@@ -1,0 +1,231 @@
+"""How the command line shows things: consoles, the progress bar, step summaries, tables.
+
+Part of the CLI (with ``chatmigrate.cli``): the only modules that import rich. Owns the
+wording and layout of every summary; takes the library's result objects and prints.
+Does not own: parsing options or running anything.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+# When output goes to a file or a pipe, print lines as wide as they are (no 80-column wrap).
+out = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
+
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class RichProgress:
+    """Adapter from the core's Progress protocol to a rich progress bar (or log lines)."""
+
+    def __init__(self, console: Console = err) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._label = ""
+        self._unit = "rows"
+        self._done = 0
+
+    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
+        self._label, self._unit, self._done = label, unit, 0
+        if not self.live:
+            self.console.print(f"… {label}")
+            return
+        speed = TransferSpeedColumn() if unit == "bytes" else TextColumn("{task.fields[rate]}")
+        count = TextColumn("") if unit == "bytes" else MofNCompleteColumn()
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), count, speed,
+            TimeElapsedColumn(), console=self.console, transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(label, total=total, rate="")
+
+    def update(self, done: int) -> None:
+        self._done = done
+        if self._bar is not None:
+            task = self._bar.tasks[0]
+            rate = f"{done / task.elapsed:,.0f} {self._unit}/s" if task.elapsed else ""
+            self._bar.update(self._task, completed=done, rate=rate)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def n_(count: int, word: str) -> str:
+    """``1 chat``, ``2 chats``, ``1,000 messages``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _reasons_table(title: str, counts: dict[str, int]) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("reason")
+    t.add_column("count", justify="right")
+    for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        t.add_row(reason, f"{n:,}")
+    return t
+
+
+def print_extract(res: Any) -> None:
+    m = res.metadata
+    out.print(
+        f"[bold]Step 1 extract[/]: {n_(m['total_mysql_chats'], 'chat')}, {n_(m['total_mysql_messages'], 'message')}, "
+        f"{n_(m['total_mysql_bookings'], 'booking')} in the dump; {n_(m['active_chats'], 'active chat')}"
+    )
+    out.print(
+        f"  processed: [green]{n_(m['processed_chats'], 'chat')}, {n_(m['processed_messages'], 'message')}[/] "
+        f"({n_(m['image_messages'], 'image')}; senders: {m['sender_distribution']['customer']:,} customer, "
+        f"{m['sender_distribution']['stylist']:,} stylist)"
+    )
+    out.print(f"  skipped: {n_(m['skipped_chats'], 'chat')}, {n_(m['skipped_messages'], 'message')}")
+    if res.chat_skips:
+        out.print(_reasons_table("  skipped chats by reason", dict(res.chat_skips)))
+    if res.message_skips:
+        out.print(_reasons_table("  skipped messages by reason", dict(res.message_skips)))
+    if res.warnings:
+        out.print(f"  [yellow]{n_(res.warnings, 'message')} changed (NUL removed): listed under warnings[/]")
+    for alert in m.get("alerts", []):
+        out.print(f"  [yellow]alert: {escape(alert)}[/]")
+    out.print(f"  wrote {res.extracted_path} and {res.skipped_path}")
+
+
+def print_plan(doc: dict[str, Any]) -> None:
+    s, rc = doc["modes"]["strict"], doc["modes"]["recover"]
+    t = Table(title="Phase 6 impact: what each link mode would migrate (nothing written)", title_justify="left")
+    t.add_column("")
+    t.add_column("strict (the plan)", justify="right")
+    t.add_column("recover", justify="right")
+    rows = [
+        ("legacy chats migrating", "legacy_chats_migrating"), ("target chats", "target_chats"),
+        ("messages migrating", "messages_migrating"), ("conversations lost (with messages)", "conversations_lost"),
+        ("messages in lost conversations", "messages_in_lost_conversations"),
+        ("customers losing history", "customers_losing_history"),
+        ("stylists losing history", "stylists_losing_history"),
+    ]
+    for label, key in rows:
+        t.add_row(label, f"{s[key]:,}", f"{rc[key]:,}")
+    for reason in sorted(set(s["chats_skipped"]) | set(rc["chats_skipped"])):
+        t.add_row(f"chats skipped: {reason}", f"{s['chats_skipped'].get(reason, 0):,}",
+                  f"{rc['chats_skipped'].get(reason, 0):,}")
+    for rule, n in rc["linked_by_rule"].items():
+        t.add_row(f"linked by {rule}", f"{s['linked_by_rule'].get(rule, 0):,}", f"{n:,}")
+    out.print(t)
+
+
+def print_create(res: Any) -> None:
+    c = res.counts
+    out.print(f"[bold]Step 2 create[/] ({res.duration_seconds:.1f} s, committed in one transaction)")
+    for label, k in (("chats", c.chats), ("messages", c.messages), ("media", c.media)):
+        colour = "red" if k.failed else "green"
+        out.print(
+            f"  {label:9} to create {k.attempted:>10,}  created [{colour}]{k.created:>10,}[/]  "
+            f"already present {k.present:>10,}  failed [{colour}]{k.failed:>8,}[/]"
+        )
+    if c.reasons:
+        out.print(_reasons_table("  rows that could not be inserted, by reason", dict(c.reasons)))
+        out.print(f"  every failed row and its reason: {res.failed_path}")
+    if res.indexes:
+        out.print(f"  indexes ensured: {', '.join(res.indexes)}")
+
+
+def print_validate(res: Any) -> None:
+    d = res.doc
+    verdict = "[green]is_valid: true[/]" if res.is_valid else "[red]is_valid: false[/]"
+    out.print(f"[bold]Step 3 validate[/]: {verdict}")
+    out.print(
+        f"  dump {d['total_mysql_chats']:,} chats / {d['total_mysql_messages']:,} messages; expected in target "
+        f"{d['expected_chats']:,} / {d['expected_messages']:,} (+{d['expected_media']:,} media); target holds "
+        f"{d['total_pg_chats']:,} / {d['total_pg_messages']:,}"
+    )
+    out.print(
+        f"  every row checked: missing {len(d['missing_chats']):,} chats, {len(d['missing_messages']):,} messages, "
+        f"{len(d['missing_media']):,} media; sender mismatches {len(d['message_sender_mismatches']):,}; "
+        f"content mismatches {len(d['message_content_mismatches']):,}; orphans "
+        f"{len(d['orphaned_chats']):,} chats, {len(d['orphaned_messages']):,} messages"
+    )
+    skipped = d["intentionally_skipped"]
+    out.print(f"  intentionally skipped (not missing): {skipped['chats']:,} chats, {skipped['messages']:,} messages")
+    t = Table(title="  the plan's SQL checks", title_justify="left")
+    t.add_column("section")
+    t.add_column("check")
+    t.add_column("status")
+    t.add_column("figures")
+    colours = {"PASSED": "green", "WARNING": "yellow", "FAILED": "red", "ERROR": "red", "INFO": "dim"}
+    for x in res.suite:
+        if x.status != "INFO":
+            t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
+    out.print(t)
+    reports = sum(1 for x in res.suite if x.status == "INFO")
+    out.print(f"  [dim]and {reports} figure-only reports of the plan (sql_checks in the results file)[/]")
+    for e in d["validation_errors"]:
+        out.print(f"  [red]✗[/] {e}")
+    out.print(f"  wrote {res.path}")
+
+
+def print_run_step(step: str, res: Any) -> None:
+    {"extraction": print_extract, "creation": print_create, "validation": print_validate}[step](res)
+
+
+def print_demo_step(step: str, res: Any) -> None:
+    if step == "world":
+        out.print(f"[bold]Synthetic legacy marketplace[/]: {res.dump} ({res.dump_bytes / 1e6:,.1f} MB): "
+                  f"{res.messages:,} messages in {res.chats:,} chats, {res.bookings:,} bookings, "
+                  f"{res.profiles:,} migrated people")
+    elif step == "target":
+        out.print(f"[bold]Target[/]: {res} (Supabase-shaped tables, Phase 1-4 profiles and bookings seeded)")
+    else:
+        print_run_step(step, res)
+
+
+def print_inspect(dump: str, names: list[str], found: dict[str, Any], completed: bool) -> None:
+    table = Table(title=f"{dump}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("columns")
+    for n, t in found.items():
+        table.add_row(n, f"{t.rows:,}", ", ".join(f"{c.name} {c.type}" for c in t.columns))
+    out.print(table)
+    for n in names:
+        if n not in found:
+            out.print(f"[yellow]table `{escape(n)}` is not in the dump[/]")
+    if not completed:
+        out.print("[yellow]warning: the dump has no '-- Dump completed' trailer; it may be truncated.[/]")
+
+
+def print_demo(res: Any, *, show_server: bool) -> None:
+    t = Table(title="Does the migration agree with what the generator built? (truth.json)", title_justify="left")
+    t.add_column("")
+    t.add_column("truth", justify="right")
+    t.add_column("migration", justify="right")
+    t.add_column("")
+    for what, truth, got in res.agreement:
+        t.add_row(what, f"{truth:,}", f"{got:,}", "[green]✓[/]" if truth == got else "[red]✗[/]")
+    out.print(t)
+    print_plan(res.impact)
+    out.print("  (chatmigrate plan; run with --link recover to migrate the conversations strict leaves behind)")
+    ok = res.agrees and res.run.success
+    s = res.run.stats
+    out.print(
+        f"[bold]{'[green]Demo migration correct' if ok else '[red]Demo migration has problems'}[/][/bold]: "
+        f"is_valid {str(res.run.validation.is_valid).lower()}, Phase 6 run took {s['duration_seconds']:.1f} s. "
+        f"Files: {res.world.temp_dir}/"
+    )
+    if show_server:
+        out.print(f"the embedded PostgreSQL keeps running: {res.target}")
