@@ -65,25 +65,26 @@ def uuid4(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def sql_time(t: int, us: int = 0) -> bytes:
-    """``YYYY-MM-DD HH:MM:SS.ffffff`` for ``t`` seconds since the epoch (UTC wall time)."""
+def _clock(t: int) -> tuple[bytes, int, int, int]:
+    """(``YYYY-MM-DD``, hour, minute, second) of ``t`` seconds since the epoch (UTC)."""
     d, s = divmod(t, 86400)
     day = _DAY_CACHE.get(d)
     if day is None:
         day = _DAY_CACHE[d] = dt.date.fromordinal(_EPOCH_ORDINAL + d).isoformat().encode()
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)
+    return day, h, m, s
+
+
+def sql_time(t: int, us: int = 0) -> bytes:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` for ``t`` seconds since the epoch (UTC wall time)."""
+    day, h, m, s = _clock(t)
     return b"%s %02d:%02d:%02d.%06d" % (day, h, m, s, us)
 
 
 def iso_time(t: int, us: int = 0) -> str:
     """ISO 8601 with ``+00:00`` (as ``datetime.isoformat``), as the seed CSVs and phase files write it."""
-    d, s = divmod(t, 86400)
-    day = _DAY_CACHE.get(d)
-    if day is None:
-        day = _DAY_CACHE[d] = dt.date.fromordinal(_EPOCH_ORDINAL + d).isoformat().encode()
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
+    day, h, m, s = _clock(t)
     frac = ".%06d" % us if us else ""
     return f"{day.decode()}T{h:02d}:{m:02d}:{s:02d}{frac}+00:00"
 
