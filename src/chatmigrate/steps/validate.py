@@ -66,6 +66,25 @@ class _SuiteInBackground:
             raise self.error
 
 
+@dataclass(slots=True)
+class Expected:
+    """The expected rows of one dump, staged on an open connection, awaiting the check."""
+
+    conn: Any
+    dump: str
+    temp_dir: Path
+    url: str
+    schema: str
+    extracted_meta: dict[str, Any]
+    total_chats: int
+    chat_skips: list[r.Skip]
+    msg_skips: Counter[str]
+    total_messages: int
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def validate(
     dump: str,
     temp_dir: Path,
@@ -74,17 +93,32 @@ def validate(
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ValidateResult:
+    """Run step 3: stage what the target should hold, then check it."""
+    return check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
+
+
+def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
+          progress: Progress = NO_PROGRESS) -> Expected:
+    """First half of step 3: the dump through the rules into temp tables. Reads no target
+    table, so ``run`` does it while step 2 loads. The caller owns the returned connection."""
     inputs = load_phase_inputs(temp_dir)
+    conn = db.connect(url, autocommit=True)
     try:
-        return _validate(dump, temp_dir, url, inputs, source_tz, progress, single_pass=True)
-    except TableOrderChanged:  # chats or bookings after messages: read the dump twice
-        return _validate(dump, temp_dir, url, inputs, source_tz, progress, single_pass=False)
+        db.require_tables(conn, url)
+        schema = db.chat_schema(conn)
+        try:
+            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, single_pass=True)
+        except TableOrderChanged:  # chats or bookings after messages: read the dump twice
+            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, single_pass=False)
+    except BaseException:
+        conn.close()
+        raise
 
 
-def _validate(
-    dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None, progress: Progress,
-    *, single_pass: bool,
-) -> ValidateResult:
+def _stage(
+    conn: Any, schema: str, dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None,
+    progress: Progress, *, single_pass: bool,
+) -> Expected:
     extracted_meta: dict[str, Any] = {}
     ext_path = temp_dir / f.CHATS_EXTRACTED
     if ext_path.is_file():
@@ -107,25 +141,35 @@ def _validate(
                 expected_media.append(res.media)
             yield res.message
 
+    checks.create_expected_tables(conn)
+    # media are staged after the messages, whose stream fills expected_media
+    checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
+    return Expected(conn, dump, temp_dir, url, schema, extracted_meta, cl.total_chats, cl.chat_skips,
+                    msg_skips, totals["messages"])
+
+
+def check(expected: Expected) -> ValidateResult:
+    """Second half of step 3: one read-only snapshot of the target against the staged rows,
+    the plan's SQL suite alongside on a second connection sharing the snapshot."""
     errors: list[str] = []
-    with db.connect(url) as conn:
-        db.require_tables(conn, url)
-        schema = db.chat_schema(conn)
+    conn, url, schema = expected.conn, expected.url, expected.schema
+    try:
         checks.begin_read_only(conn)
-        # The plan's SQL suite needs only the target: it runs on a second connection, in
-        # the same snapshot, while this one reads the dump and stages the expected rows.
         with _SuiteInBackground(url, checks.export_snapshot(conn), schema) as background:
-            # media are staged after the messages, whose stream fills expected_media
-            checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
             rec = checks.reconcile(conn, schema)
         results = background.results
         conn.rollback()
+    finally:
+        expected.close()
+    extracted_meta, temp_dir = expected.extracted_meta, expected.temp_dir
+    totals = {"messages": expected.total_messages}
+    msg_skips = expected.msg_skips
 
     fnd = rec.findings
     processed_messages = rec.expected_messages
     if extracted_meta:
         for key, now in (("processed_chats", rec.expected_chats), ("processed_messages", processed_messages),
-                         ("total_mysql_chats", cl.total_chats), ("total_mysql_messages", totals["messages"])):
+                         ("total_mysql_chats", expected.total_chats), ("total_mysql_messages", totals["messages"])):
             if extracted_meta.get(key) != now:
                 errors.append(f"{f.CHATS_EXTRACTED} says {key} = {extracted_meta.get(key)} but the dump gives {now}: "
                               "the dump or the file changed since step 1; re-run extract and create")
@@ -160,7 +204,7 @@ def _validate(
     doc: dict[str, Any] = {
         "validated_at": f.now_iso(),
         "is_valid": is_valid,
-        "total_mysql_chats": cl.total_chats,
+        "total_mysql_chats": expected.total_chats,
         "total_mysql_messages": totals["messages"],
         "total_pg_chats": rec.total_pg_chats,
         "total_pg_messages": rec.total_pg_messages,
@@ -182,9 +226,9 @@ def _validate(
             "chat_timestamp_mismatches", "message_chat_mismatches", "message_read_mismatches",
             "message_timestamp_mismatches")},
         "intentionally_skipped": {
-            "chats": len(cl.chat_skips),
+            "chats": len(expected.chat_skips),
             "messages": sum(msg_skips.values()),
-            "reasons": {"chats": dict(Counter(s.reason for s in cl.chat_skips)), "messages": dict(msg_skips)},
+            "reasons": {"chats": dict(Counter(s.reason for s in expected.chat_skips)), "messages": dict(msg_skips)},
         },
         "sql_checks": [
             {"id": x.check.id, "section": x.check.section, "title": x.check.title, "status": x.status,

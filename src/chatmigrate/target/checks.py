@@ -1,8 +1,9 @@
 """Step 3's row-level reconciliation: every expected row against the target, set-wise.
 
 Owns: staging the expected rows (chats, messages as content hashes, media) into
-session temp tables by COPY inside a REPEATABLE READ READ ONLY transaction (COPY into
-temporary tables is allowed there; nothing else is written), and the anti-joins that
+session temp tables by COPY (they depend on the dump only, so a run can stage them while
+step 2 is still loading), then, inside a REPEATABLE READ READ ONLY transaction that
+writes nothing, the anti-joins that
 find what is missing, orphaned or different: booking links, senders, chat links,
 content (md5 computed by PostgreSQL against md5 of the expected text), read status,
 timestamps, and the media row of every image message. No row cap, no sampling.
@@ -104,11 +105,13 @@ def md5_text(text: str) -> str:
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def begin_read_only(conn: psycopg.Connection[Any]) -> None:
-    """Create the session temp tables, then open the REPEATABLE READ READ ONLY transaction."""
-    conn.rollback()
-    conn.autocommit = True
+def create_expected_tables(conn: psycopg.Connection[Any]) -> None:
+    """(Re)create the session temp tables of the expected rows (on an autocommit connection)."""
     conn.execute(EXPECTED_TABLES)  # type: ignore[arg-type]
+
+
+def begin_read_only(conn: psycopg.Connection[Any]) -> None:
+    """Open the REPEATABLE READ READ ONLY transaction every read of the target runs in."""
     conn.autocommit = False
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
