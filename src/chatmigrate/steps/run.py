@@ -10,6 +10,7 @@ Does not own: any step's logic.
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -92,11 +93,13 @@ def run(
         # Step 3's first half (the dump through the rules into temp tables) reads nothing of
         # the target, so it runs beside step 2, whose time is mostly PostgreSQL's.
         t = time.perf_counter()
+        cancel = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="chatmigrate-stage") as pool:
-            staging = pool.submit(stage, dump, temp_dir, url, source_tz=source_tz)
+            staging = pool.submit(stage, dump, temp_dir, url, source_tz=source_tz, cancel=cancel)
             try:
                 cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress)
             except BaseException:
+                cancel.set()
                 _discard(staging)
                 raise
             expected = staging.result()
@@ -117,7 +120,7 @@ def run(
 
 
 def _discard(staging: Future[Any]) -> None:
-    """Step 2 failed: wait for the staging beside it and close its connection."""
+    """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
     try:
         staging.result().close()
     except BaseException:  # noqa: S110 - step 2's error is the one to report

@@ -97,19 +97,24 @@ def validate(
     return check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
 
 
+class Cancelled(Exception):
+    """Internal: the staging was told to stop (the step beside it failed)."""
+
+
 def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
-          progress: Progress = NO_PROGRESS) -> Expected:
+          progress: Progress = NO_PROGRESS, cancel: threading.Event | None = None) -> Expected:
     """First half of step 3: the dump through the rules into temp tables. Reads no target
-    table, so ``run`` does it while step 2 loads. The caller owns the returned connection."""
+    table, so ``run`` does it while step 2 loads; ``cancel`` stops it early. The caller owns
+    the returned connection."""
     inputs = load_phase_inputs(temp_dir)
     conn = db.connect(url, autocommit=True)
     try:
         db.require_tables(conn, url)
         schema = db.chat_schema(conn)
         try:
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, single_pass=True)
+            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=True)
         except TableOrderChanged:  # chats or bookings after messages: read the dump twice
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, single_pass=False)
+            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=False)
     except BaseException:
         conn.close()
         raise
@@ -117,7 +122,7 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
 
 def _stage(
     conn: Any, schema: str, dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None,
-    progress: Progress, *, single_pass: bool,
+    progress: Progress, cancel: threading.Event | None, *, single_pass: bool,
 ) -> Expected:
     extracted_meta: dict[str, Any] = {}
     ext_path = temp_dir / f.CHATS_EXTRACTED
@@ -134,6 +139,8 @@ def _stage(
     def messages() -> Any:
         for res in cl.messages():
             totals["messages"] += 1
+            if cancel is not None and not totals["messages"] & 0xFFF and cancel.is_set():
+                raise Cancelled
             if isinstance(res, r.Skip):
                 msg_skips[res.reason] += 1
                 continue

@@ -1,0 +1,66 @@
+"""``run`` as a whole: the stats file, and a stop in step 2 while step 3's staging runs beside it.
+
+``run`` stages step 3's expected rows in a thread while step 2 loads. When step 2 stops
+(the plan's 5% error threshold), the staging is cancelled, nothing is committed, the
+run's stats file says why, and the error reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from chatmigrate.steps.create import ThresholdExceeded
+from chatmigrate.steps.run import run
+from chatmigrate.synth import generate
+from chatmigrate.target.db import seed_from_csv
+from pgdb import throwaway
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    return generate(tmp_path_factory.mktemp("run"), messages=4000, seed=21)
+
+
+def _temp(world, tmp_path: Path) -> Path:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    for name in ("user-id-mapping.json", "bookings-created.json"):
+        (temp / name).write_bytes((world.temp_dir / name).read_bytes())
+    return temp
+
+
+def test_a_threshold_stop_in_step_2_commits_nothing_and_is_recorded(world, tmp_path):
+    with throwaway("run_stop") as db:
+        seed_from_csv(db.url, world.seed_dir)
+        # half of the migrated bookings vanish from the target: their chats cannot be created
+        db.execute("DELETE FROM bookings WHERE id IN (SELECT id FROM bookings ORDER BY id LIMIT "
+                   "(SELECT count(*) / 2 FROM bookings))")
+        temp = _temp(world, tmp_path)
+        started = time.perf_counter()
+        with pytest.raises(ThresholdExceeded) as info:
+            run(str(world.dump), temp, db.url)
+        assert time.perf_counter() - started < 60
+        assert info.value.exit_code == 1
+        assert db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
+        stats = json.loads((temp / "phase-6-migration-stats.json").read_text())
+        assert stats["success"] is False and "limit" in stats["steps"]["error"]
+        assert "extraction" in stats["steps"] and "validation" not in stats["steps"]
+        failed = json.loads((temp / "failed-chats-creation.json").read_text())
+        assert {x["error"] for x in failed["failed_chats"]} == {"Booking not found in the target bookings table"}
+
+
+def test_run_writes_the_plans_stats_file(world, tmp_path):
+    with throwaway("run_ok") as db:
+        seed_from_csv(db.url, world.seed_dir)
+        temp = _temp(world, tmp_path)
+        res = run(str(world.dump), temp, db.url)
+        stats = json.loads((temp / "phase-6-migration-stats.json").read_text())
+        assert res.success and stats["success"] is True and stats["phase"] == 6
+        assert set(stats["steps"]) == {"extraction", "creation", "validation"}
+        assert stats["steps"]["validation"]["is_valid"] is True
+        assert stats["duration_seconds"] > 0 and stats["started_at"] < stats["completed_at"]
+        assert stats["link_mode"] == "strict"
