@@ -64,3 +64,23 @@ def test_run_writes_the_plans_stats_file(world, tmp_path):
         assert stats["steps"]["validation"]["is_valid"] is True
         assert stats["duration_seconds"] > 0 and stats["started_at"] < stats["completed_at"]
         assert stats["link_mode"] == "strict"
+
+
+def test_create_names_the_insert_triggers_that_fired(world, tmp_path):
+    from chatmigrate.steps.create import create
+    from chatmigrate.steps.extract import extract
+
+    with throwaway("run_triggers") as db:
+        seed_from_csv(db.url, world.seed_dir)
+        db.execute("CREATE TABLE notified (n int)")
+        db.execute("CREATE FUNCTION notify_new() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN INSERT INTO notified VALUES (1); RETURN NULL; END $$")
+        db.execute("CREATE TRIGGER on_new_message AFTER INSERT ON chat_messages "
+                   "FOR EACH ROW EXECUTE FUNCTION notify_new()")
+        temp = _temp(world, tmp_path)
+        extract(str(world.dump), temp)
+        res = create(temp, db.url)
+        assert res.insert_triggers == ["chat_messages.on_new_message"]  # the schema's own BEFORE UPDATE is not
+        assert db.query("SELECT count(*) FROM notified")[0][0] == res.counts.messages.created > 0
+        stats = json.loads((temp / "chat-creation-stats.json").read_text())
+        assert stats["insert_triggers_fired"] == ["chat_messages.on_new_message"]

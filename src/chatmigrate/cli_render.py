@@ -141,6 +141,9 @@ def print_create(res: Any) -> None:
     if c.reasons:
         out.print(_reasons_table("  rows that could not be inserted, by reason", dict(c.reasons)))
         out.print(f"  every failed row and its reason: {res.failed_path}")
+    if res.insert_triggers:
+        out.print(f"  [yellow]note: these INSERT triggers fired for every migrated row: "
+                  f"{escape(', '.join(res.insert_triggers))}[/]")
     if res.indexes:
         out.print(f"  indexes ensured: {', '.join(res.indexes)}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class CreateResult:
     indexes: list[str]
     stats: dict[str, Any]
     failed_path: Path | None = None  # failed-chats-creation.json, when rows failed
+    insert_triggers: list[str] = field(default_factory=list)  # fired for every inserted row
 
 
 def read_chats(path: Path) -> list[r.TargetChat]:
@@ -204,6 +205,7 @@ def create(
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
         schema = db.chat_schema(conn)
+        triggers = db.insert_triggers(conn)
         check_link_mode(head["metadata"].get("link_mode", "strict"), schema, path)
         ld = Loader(conn, progress, schema)
         ld.begin()
@@ -232,5 +234,7 @@ def create(
             with conn.transaction():
                 built = db.create_indexes(conn, schema)
     stats = stats_doc(counts, seconds, True)
+    stats["insert_triggers_fired"] = triggers
     f.write_json(temp_dir / f.CREATION_STATS, stats)
-    return CreateResult(counts, seconds, True, built, stats, failed_path if failed_path.exists() else None)
+    return CreateResult(counts, seconds, True, built, stats, failed_path if failed_path.exists() else None,
+                        triggers)

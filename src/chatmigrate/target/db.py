@@ -140,6 +140,21 @@ def require_tables(conn: psycopg.Connection[Any], url: str) -> None:
         )
 
 
+def insert_triggers(conn: psycopg.Connection[Any]) -> list[str]:
+    """User triggers that fire on INSERT into the tables step 2 writes ("table.trigger").
+
+    A notification or realtime trigger would fire once for every migrated message; the
+    operator should know before the cut-over (and may disable it for the load).
+    """
+    rows = conn.execute(
+        "SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+        "AND c.relname IN ('chats', 'chat_messages', 'media') AND NOT t.tgisinternal "
+        "AND (t.tgtype & 4) <> 0 ORDER BY 1"  # bit 2: fires on INSERT
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[str]:
     """The plan's indexes, IF NOT EXISTS; returns their names.
 
