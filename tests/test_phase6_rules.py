@@ -199,11 +199,6 @@ def test_utc_iso(value, tz, expected):
     assert rules.utc_iso(value, tz) == expected
 
 
-def test_reason_kind_groups_parametrised_reasons():
-    assert r.reason_kind("Unknown sender type: admin") == "Unknown sender type"
-    assert r.reason_kind(r.CHAT_NOT_ACTIVE) == r.CHAT_NOT_ACTIVE
-
-
 @pytest.mark.parametrize(
     "chat_reasons, message_reasons, active, processed, expected",
     [

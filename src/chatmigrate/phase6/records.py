@@ -107,12 +107,3 @@ class Failure(NamedTuple):
 
 def media_id(message_id: str) -> str:
     return str(uuid.uuid5(MEDIA_NAMESPACE, message_id))
-
-
-def reason_kind(reason: str) -> str:
-    """Group parametrised reasons ("Unknown sender type: x") under their template."""
-    for template in (UNKNOWN_SENDER, INVALID_CREATED_AT):
-        prefix = template.split("{")[0]
-        if reason.startswith(prefix):
-            return prefix.rstrip(": ")
-    return reason
