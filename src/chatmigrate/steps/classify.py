@@ -107,7 +107,7 @@ class Classified:
     allow_incomplete: bool
     link: str  # "strict" or "recover"
     chat_links: list[links.ChatLink]  # one decision per legacy chat
-    people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer id, stylist id)
+    people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
@@ -136,6 +136,7 @@ def classify_dump(
     allow_incomplete: bool = False,
     single_pass: bool = True,
     link: str = "strict",
+    keep_people: bool = False,
 ) -> Classified:
     """Read bookings and chats and apply the chat rules; messages stay lazy.
 
@@ -174,11 +175,12 @@ def classify_dump(
         processed, skips, chat_links = links.link_by_participants(chats, lk)
     else:
         processed, skips, chat_links = _strict(chats, lk)
+    lk.bookings = {}  # the message rules need the chats only: free the bookings for the long pass
     return Classified(
         dump, lk, len(chats), len(bookings), active, processed, skips, progress,
         rows if single_pass else None, first, reader if single_pass else None, allow_incomplete,
         link, chat_links,
-        {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats},
+        {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats} if keep_people else {},
     )
 
 

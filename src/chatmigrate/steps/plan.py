@@ -22,7 +22,8 @@ from .classify import LINK_MODES, PhaseInputs, TableOrderChanged, classify_dump,
 
 def _one_mode(dump: str, inputs: PhaseInputs, link: str, source_tz: str | None, progress: Progress,
               single_pass: bool) -> dict[str, Any]:
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link)
+    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link,
+                       keep_people=True)
     migrated = 0
     skipped: Counter[str] = Counter()
     per_chat: Counter[str] = Counter()  # legacy chat -> its messages
