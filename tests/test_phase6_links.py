@@ -9,7 +9,6 @@ recover migrates every chat that has a migrated booking, and validation passes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from chatmigrate.phase6 import rules
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.plan import plan
 from chatmigrate.synth import generate, read_truth
+from synthfiles import fresh_temp_dir
 
 BUYER, STYLIST, OTHER = "b0000000-0000-4000-8000-000000000001", "50000000-0000-4000-8000-000000000002", "0e000000-0000-4000-8000-000000000003"
 CUSTOMER, STYLIST_P = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -117,17 +117,9 @@ def booking_side_world(tmp_path_factory: pytest.TempPathFactory):
     return generate(tmp_path_factory.mktemp("links"), messages=3000, seed=5, links="booking")
 
 
-def _fresh_temp(world, tmp_path: Path) -> Path:
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    for name in ("user-id-mapping.json", "bookings-created.json"):
-        (temp / name).write_bytes((world.temp_dir / name).read_bytes())
-    return temp
-
-
 def test_strict_migrates_none_and_recover_every_chat_with_a_migrated_booking(booking_side_world, tmp_path):
     truth = read_truth(booking_side_world.truth)
-    temp = _fresh_temp(booking_side_world, tmp_path)
+    temp = fresh_temp_dir(booking_side_world, tmp_path)
     strict = extract(str(booking_side_world.dump), temp, link="strict")
     assert strict.metadata["processed_chats"] == strict.metadata["processed_messages"] == 0
     recover = extract(str(booking_side_world.dump), temp, link="recover")
@@ -148,7 +140,7 @@ def test_recover_runs_end_to_end_and_validates(booking_side_world, tmp_path):
 
     with throwaway("links") as db:
         seed_from_csv(db.url, booking_side_world.seed_dir)
-        temp = _fresh_temp(booking_side_world, tmp_path)
+        temp = fresh_temp_dir(booking_side_world, tmp_path)
         res = run(str(booking_side_world.dump), temp, db.url, link="recover")
         assert res.validation.is_valid, res.validation.doc["validation_errors"]
         assert res.creation.counts.messages.created == res.extraction.metadata["processed_messages"] > 0
@@ -160,7 +152,7 @@ def test_recover_runs_end_to_end_and_validates(booking_side_world, tmp_path):
 
 
 def test_impact_report_shows_both_modes(booking_side_world, tmp_path):
-    temp = _fresh_temp(booking_side_world, tmp_path)
+    temp = fresh_temp_dir(booking_side_world, tmp_path)
     doc = plan(str(booking_side_world.dump), temp)
     strict, recover = doc["modes"]["strict"], doc["modes"]["recover"]
     assert strict["messages_migrating"] == 0 < recover["messages_migrating"]

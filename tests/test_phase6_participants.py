@@ -8,7 +8,6 @@ previous implementation lost them). Validation, re-runs and rollback work the sa
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +24,7 @@ from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
 from chatmigrate.target.db import create_schema, seed_from_csv
 from pgdb import throwaway
+from synthfiles import fresh_temp_dir
 
 BUYER, STYLIST, NOBODY = "b0000000-0000-4000-8000-000000000001", "50000000-0000-4000-8000-000000000002", "dead0000-0000-4000-8000-000000000000"
 CUSTOMER, STYLIST_P = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -82,20 +82,12 @@ def _oracle(world) -> tuple[int, int]:
     return len(pairs), messages
 
 
-def _temp(world, tmp_path: Path) -> Path:
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    for name in ("user-id-mapping.json", "bookings-created.json"):
-        (temp / name).write_bytes((world.temp_dir / name).read_bytes())
-    return temp
-
-
 def test_run_detects_the_schema_and_migrates_every_mapped_pair(world, tmp_path):
     pairs, messages = _oracle(world)
     with throwaway("pairs", schema=False) as db:
         create_schema(db.url, "participants")
         seed_from_csv(db.url, world.seed_dir)
-        temp = _temp(world, tmp_path)
+        temp = fresh_temp_dir(world, tmp_path)
         res = run(str(world.dump), temp, db.url)  # default --link strict: the schema decides
         assert res.stats["link_mode"] == "participants"
         assert res.validation.is_valid, res.validation.doc["validation_errors"]
@@ -118,7 +110,7 @@ def test_create_refuses_a_file_extracted_for_the_other_schema(world, tmp_path):
     with throwaway("pairs_mismatch", schema=False) as db:
         create_schema(db.url, "participants")
         seed_from_csv(db.url, world.seed_dir)
-        temp = _temp(world, tmp_path)
+        temp = fresh_temp_dir(world, tmp_path)
         extract(str(world.dump), temp, link="strict")
         with pytest.raises(ChatmigrateError) as info:
             create(temp, db.url)

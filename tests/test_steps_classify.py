@@ -17,6 +17,7 @@ import pytest
 from chatmigrate.steps.classify import TableOrderChanged, classify_dump, load_phase_inputs
 from chatmigrate.steps.extract import extract
 from chatmigrate.synth import generate, read_truth
+from synthfiles import fresh_temp_dir
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +43,7 @@ def _messages_first(src: Path, dst: Path) -> None:
 
 
 def _extract_to(world, dump: Path, out: Path) -> dict:
-    out.mkdir()
-    for name in ("user-id-mapping.json", "bookings-created.json"):
-        (out / name).write_bytes((world.temp_dir / name).read_bytes())
+    out = fresh_temp_dir(world, out)
     res = extract(str(dump), out)
     doc = json.loads((out / "chats-extracted.json").read_text())
     return {"meta": res.metadata, "chats": doc["processedChats"], "messages": doc["processedMessages"]}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +17,12 @@ from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
 from chatmigrate.target.db import seed_from_csv
 from pgdb import throwaway
+from synthfiles import fresh_temp_dir
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
     return generate(tmp_path_factory.mktemp("run"), messages=4000, seed=21)
-
-
-def _temp(world, tmp_path: Path) -> Path:
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    for name in ("user-id-mapping.json", "bookings-created.json"):
-        (temp / name).write_bytes((world.temp_dir / name).read_bytes())
-    return temp
 
 
 def test_a_threshold_stop_in_step_2_commits_nothing_and_is_recorded(world, tmp_path):
@@ -39,7 +31,7 @@ def test_a_threshold_stop_in_step_2_commits_nothing_and_is_recorded(world, tmp_p
         # half of the migrated bookings vanish from the target: their chats cannot be created
         db.execute("DELETE FROM bookings WHERE id IN (SELECT id FROM bookings ORDER BY id LIMIT "
                    "(SELECT count(*) / 2 FROM bookings))")
-        temp = _temp(world, tmp_path)
+        temp = fresh_temp_dir(world, tmp_path)
         started = time.perf_counter()
         with pytest.raises(ThresholdExceeded) as info:
             run(str(world.dump), temp, db.url)
@@ -56,7 +48,7 @@ def test_a_threshold_stop_in_step_2_commits_nothing_and_is_recorded(world, tmp_p
 def test_run_writes_the_plans_stats_file(world, tmp_path):
     with throwaway("run_ok") as db:
         seed_from_csv(db.url, world.seed_dir)
-        temp = _temp(world, tmp_path)
+        temp = fresh_temp_dir(world, tmp_path)
         res = run(str(world.dump), temp, db.url)
         stats = json.loads((temp / "phase-6-migration-stats.json").read_text())
         assert res.success and stats["success"] is True and stats["phase"] == 6
@@ -77,7 +69,7 @@ def test_create_names_the_insert_triggers_that_fired(world, tmp_path):
                    "$$ BEGIN INSERT INTO notified VALUES (1); RETURN NULL; END $$")
         db.execute("CREATE TRIGGER on_new_message AFTER INSERT ON chat_messages "
                    "FOR EACH ROW EXECUTE FUNCTION notify_new()")
-        temp = _temp(world, tmp_path)
+        temp = fresh_temp_dir(world, tmp_path)
         extract(str(world.dump), temp)
         res = create(temp, db.url)
         assert res.insert_triggers == ["chat_messages.on_new_message"]  # the schema's own BEFORE UPDATE is not
