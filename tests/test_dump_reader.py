@@ -305,3 +305,29 @@ def test_malformed_insert(make_dump, statement: str) -> None:  # type: ignore[no
         list(DumpReader(io.BytesIO(data), ["v"]))
     assert data.index(b"INSERT") <= info.value.offset < data.index(b";", data.index(b"INSERT"))  # type: ignore[operator]
     assert isinstance(info.value, DumpError) and info.value.line == data[: data.index(b"INSERT")].count(b"\n") + 1
+
+
+def test_a_table_created_again_is_read_with_its_new_columns() -> None:
+    """Concatenated dumps re-create a table; each INSERT follows the CREATE TABLE before it
+    (the reader caches how to read a table's rows, and must not reuse a stale plan)."""
+    dump = (
+        b"CREATE TABLE `t` (`a` int, `b` text);\n"
+        b"INSERT INTO `t` VALUES (1,'x');\nINSERT INTO `t` VALUES (2,'y');\n"
+        b"CREATE TABLE `t` (`b` text, `a` int, `c` varbinary(4));\n"
+        b"INSERT INTO `t` VALUES ('z',3,0x0102);\n"
+        b"INSERT INTO `t` (`a`, `b`, `c`) VALUES (4,'w',NULL);\n"
+        b"-- Dump completed\n"
+    )
+    rows = [r.values for r in read_rows(io.BytesIO(dump), ["t"])]
+    assert rows == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}, {"b": "z", "a": 3, "c": b"\x01\x02"},
+                    {"a": 4, "b": "w", "c": None}]
+
+
+def test_one_insert_per_row_reads_every_row() -> None:
+    """The --skip-extended-insert layout: thousands of one-row statements."""
+    body = b"".join(b"INSERT INTO `t` VALUES (%d,'r%d;),(');\n" % (i, i) for i in range(5000))
+    dump = b"CREATE TABLE `t` (`a` int, `b` text);\n" + body + b"-- Dump completed\n"
+    reader = DumpReader(io.BytesIO(dump), ["t"], chunk_size=4096)
+    rows = [r.values for r in reader]
+    assert rows == [{"a": i, "b": f"r{i};),("} for i in range(5000)]
+    assert reader.tables["t"].inserts == 5000 and reader.completed

@@ -102,6 +102,7 @@ class DumpReader:
         self._delim = b";"
         self._skip_re = st.SKIP_BODY_RE
         self._in: Input | None = None
+        self._plans: dict[tuple[str, bytes | None], tuple[Any, ...]] = {}
 
     # ------------------------------------------------------------------ buffer
 
@@ -270,31 +271,39 @@ class DumpReader:
         if self.wanted is not None and table not in self.wanted:
             self._skip_statement(keep=False)
             return
-        if m.group(2) is not None:
-            names = st.identifier_list(m.group(2))
+        key = (table, m.group(2))
+        plan = self._plans.get(key)
+        if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
+            plan = self._plans[key] = self._plan(info, m.group(2))
+        self.pos = m.end()
+        yield from self._tuples(info, *plan[1:])
+
+    def _plan(self, info: TableInfo, column_list: bytes | None) -> tuple[Any, ...]:
+        """How to read the rows of INSERTs into one table with one column list: computed
+        once, not per statement (``--skip-extended-insert`` dumps have one per row)."""
+        if column_list is not None:
+            names = st.identifier_list(column_list)
         elif info.columns:
             names = [c.name for c in info.columns]
         else:
             raise MissingColumnsError(
                 "an INSERT has no column list and no CREATE TABLE came before it",
-                table=table,
+                table=info.name,
                 **self._where(self.pos),
             )
         types = {c.name: c.type for c in info.columns}
         convs = [converter_for(types.get(n, "text")) for n in names]
-        self.pos = m.end()
-        yield from self._tuples(info, names, convs)
+        fast, build = fast_row(tuple(names), tuple(convs))
+        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match)
 
-    def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter]) -> Iterator[list[Row]]:
+    def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter], fast_match: Any,
+                build: Any, general: Any) -> Iterator[list[Row]]:
         """Yield the rows of one INSERT, in batches (one generator hop per batch, not per
         row). Three paths, fastest first: the regex specialised to the column kinds, the
         general tuple regex, and the value-by-value scan (which also handles tuples cut by
         the end of the buffer, and errors). A batch holds only complete rows."""
         n = len(names)
         table = info.name
-        fast_match, build = fast_row(tuple(names), tuple(convs))
-        fast_match = fast_match.match  # type: ignore[assignment]
-        general = tuple_regex(n).match
         buf, pos, base = self.buf, self.pos, self.base
         count = 0
         batch: list[Row] = []
