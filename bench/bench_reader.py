@@ -84,7 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--messages", type=int, default=200000, help="messages in the dump (default 200000)")
     ap.add_argument("--size-gb", type=float, help="instead of --messages: as many messages as make a dump this large")
-    ap.add_argument("--layout", choices=("mysql8", "mariadb"), default="mysql8")
+    ap.add_argument("--layout", choices=("mysql8", "mariadb", "single"), default="mysql8",
+                    help="single: one INSERT per row, as mysqldump --skip-extended-insert writes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tables", default="chat,message,booking", help="comma-separated, or 'all'")
     ap.add_argument("--reuse", action="store_true", help="keep an already generated dump with the same parameters")

@@ -50,6 +50,7 @@ def sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, kwargs in {
         "mysql8": {"layout": "mysql8"},
         "mariadb": {"layout": "mariadb"},
+        "single": {"layout": "single"},
         "booking": {"links": "booking"},
     }.items():
         out[name] = tmp_path_factory.mktemp(name)
@@ -127,10 +128,17 @@ def test_dump_reads_back_with_the_promised_counts(sets: dict[str, Path], name: s
     assert sum(truth["messages_by_fate"].values()) == N
 
 
-def test_both_layouts_carry_the_same_rows(sets: dict[str, Path]) -> None:
+def test_every_layout_carries_the_same_rows(sets: dict[str, Path]) -> None:
     a, b = _values(sets["mysql8"] / "legacy.sql"), _values(sets["mariadb"] / "legacy.sql")
     assert len(a) == sum(read_truth(sets["mysql8"])["tables"].values())
     assert a == b
+    assert _values(sets["single"] / "legacy.sql") == a
+
+
+def test_single_layout_has_one_insert_per_row(sets: dict[str, Path]) -> None:
+    data = (sets["single"] / "legacy.sql").read_bytes()
+    truth = read_truth(sets["single"])
+    assert data.count(b"\nINSERT INTO `message` VALUES (") == truth["tables"]["message"]
 
 
 def test_layout_shapes(sets: dict[str, Path]) -> None:

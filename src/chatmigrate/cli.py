@@ -323,8 +323,9 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
               help="Folder for legacy.sql, temp/ (phase files), seed/ (target rows) and truth.json.")
 @click.option("--messages", default=10_000, show_default=True, type=click.IntRange(100), help="How many messages.")
 @click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same bytes.")
-@click.option("--layout", type=click.Choice(["mysql8", "mariadb"]), default="mysql8", show_default=True,
-              help="mysqldump's one-line INSERTs (MySQL 8) or mariadb-dump's one tuple per line.")
+@click.option("--layout", type=click.Choice(["mysql8", "mariadb", "single"]), default="mysql8", show_default=True,
+              help="mysqldump's one-line INSERTs (MySQL 8), mariadb-dump's one tuple per line, or one INSERT "
+                   "per row (--skip-extended-insert).")
 @click.option("--links", type=click.Choice(["chat", "booking"]), default="chat", show_default=True,
               help="Where chats link bookings: chat.booking_id, or only booking.chat_id (like the known dump).")
 @click.pass_context

@@ -4,7 +4,8 @@ Owns: the header and trailer each tool writes (conditional comments, ``SET NAMES
 utf8mb4``, ``SET TIME_ZONE='+00:00'``, MariaDB's sandbox line), the ``CREATE TABLE``
 statements of the legacy tables, and one table's section: ``DROP TABLE`` /
 ``CREATE TABLE`` / ``LOCK TABLES`` / INSERTs split at about 1 MB / ``UNLOCK TABLES``,
-in either layout ("mysql8": all tuples of a statement on one line; "mariadb":
+in one of three layouts ("single": one INSERT per row, as --skip-extended-insert writes;
+"mysql8": all tuples of a statement on one line; "mariadb":
 ``VALUES`` then one tuple per line).
 
 Does not own: the rows (callers pass ready-made tuple bytes such as ``b"('a',1)"``),
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
-LAYOUTS = ("mysql8", "mariadb")
+LAYOUTS = ("mysql8", "mariadb", "single")  # single: mysqldump --skip-extended-insert
 STATEMENT_LIMIT = 1046528  # mysqldump's default net_buffer_length: ~1 MB per INSERT
 COLLATE = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
 NOW6 = "DEFAULT CURRENT_TIMESTAMP(6)"
@@ -190,7 +191,12 @@ class DumpWriter:
             raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
         self.out, self.layout = out, layout
         self.rows: dict[str, int] = {}
-        out.write(HEADER[layout].encode())
+        out.write(HEADER[self._dialect].encode())
+
+    @property
+    def _dialect(self) -> str:
+        """Whose header and trailer: a single-row-INSERT dump is mysqldump's."""
+        return "mariadb" if self.layout == "mariadb" else "mysql8"
 
     def table(self, name: str, rows: Iterable[bytes]) -> int:
         """Write the section of table ``name`` with ``rows`` (tuples as bytes); return their number."""
@@ -212,6 +218,7 @@ class DumpWriter:
             w(b"set autocommit=0;\n")
         head = f"INSERT INTO `{name}` VALUES{chr(10) if maria else ' '}".encode()
         sep = b",\n" if maria else b","
+        limit = 1 if self.layout == "single" else STATEMENT_LIMIT  # single: one INSERT per row
         size = 0  # bytes in the open statement; 0 = none open
         count = 0
         for tup in rows:
@@ -223,7 +230,7 @@ class DumpWriter:
             w(tup)
             size += len(tup) + 2
             count += 1
-            if size >= STATEMENT_LIMIT:
+            if size >= limit:
                 w(b";\n")
                 size = 0
         if size:
@@ -235,4 +242,4 @@ class DumpWriter:
         return count
 
     def close(self) -> None:
-        self.out.write(TRAILER[self.layout].encode())
+        self.out.write(TRAILER[self._dialect].encode())
