@@ -146,7 +146,7 @@ def classify_dump(
     if link not in LINK_MODES:
         raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}.")
     if dump == "-":
-        raise UsageError("extract reads the dump twice and cannot read standard input: save the dump to a file.")
+        raise UsageError("the Phase 6 steps may read the dump twice (when its tables are not in mysqldump's order) and cannot read standard input: save the dump to a file.")
     if not os.path.isfile(dump):
         raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
     tz = parse_timezone(source_tz)
