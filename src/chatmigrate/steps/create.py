@@ -141,15 +141,22 @@ def _write_created(path: Path, ld: Loader, duration_ms: int) -> None:
             "successful_chat_creations": c.chats.created,
             "successful_message_creations": c.messages.created,
             "successful_media_creations": c.media.created,
-            "already_present_chats": c.chats.present,
-            "already_present_messages": c.messages.present,
-            "already_present_media": c.media.present,
-            "failed_chat_creations": c.chats.failed,
-            "failed_message_creations": c.messages.failed,
-            "failed_media_creations": c.media.failed,
+            **_present_and_failed(c),
             "duration_ms": duration_ms,
         })
         doc.close()
+
+
+def _present_and_failed(c: LoadCounts) -> dict[str, int]:
+    """The counts both step 2 files report under the same names."""
+    return {
+        "already_present_chats": c.chats.present,
+        "already_present_messages": c.messages.present,
+        "already_present_media": c.media.present,
+        "failed_chat_creations": c.chats.failed,
+        "failed_message_creations": c.messages.failed,
+        "failed_media_creations": c.media.failed,
+    }
 
 
 def stats_doc(c: LoadCounts, seconds: float, committed: bool) -> dict[str, Any]:
@@ -163,12 +170,7 @@ def stats_doc(c: LoadCounts, seconds: float, committed: bool) -> dict[str, Any]:
         "successfully_created_chats": c.chats.created,
         "successfully_created_messages": c.messages.created,
         "successfully_created_media": c.media.created,
-        "already_present_chats": c.chats.present,
-        "already_present_messages": c.messages.present,
-        "already_present_media": c.media.present,
-        "failed_chat_creations": c.chats.failed,
-        "failed_message_creations": c.messages.failed,
-        "failed_media_creations": c.media.failed,
+        **_present_and_failed(c),
         # the share of rows that are in the target after this step (created or already there)
         "chat_success_rate": f.success_rate(c.chats.created + c.chats.present, c.chats.attempted),
         "message_success_rate": f.success_rate(c.messages.created + c.messages.present, c.messages.attempted),
