@@ -3,6 +3,7 @@
 
     python3 tasks.py demo [ARGS...]   # create .venv, install chatmigrate, run the demo
     python3 tasks.py test [ARGS...]   # create .venv, install chatmigrate + test deps, run pytest
+    python3 tasks.py lint             # ruff (src, tests, bench) and mypy --strict (src)
 
 The virtual environment lives in .venv and is (re)installed whenever pyproject.toml
 changes. Everything else is ordinary: `.venv/bin/chatmigrate --help`.
@@ -37,13 +38,18 @@ def ensure_env(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "lint"}:
         print(__doc__)
         return 2
     task, rest = argv[0], argv[1:]
     if task == "test":
         ensure_env("test,demo")
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    if task == "lint":
+        ensure_env("lint")
+        ruff = subprocess.call([str(BIN / "ruff"), "check", "src", "tests", "bench", "tasks.py"], cwd=ROOT)
+        mypy = subprocess.call([str(BIN / "mypy")], cwd=ROOT)
+        return ruff or mypy
     ensure_env("demo")
     return subprocess.call([str(BIN / "chatmigrate"), "demo", *rest], cwd=ROOT)
 

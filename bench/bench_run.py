@@ -68,7 +68,7 @@ def fresh_url(server: str, name: str) -> str:
 
 
 def prepared_target(server: str, name: str, seed_dir: Path) -> str:
-    from chatmigrate.target.db import create_schema, seed_from_csv
+    from chatmigrate.postgres.db import create_schema, seed_from_csv
 
     url = fresh_db(server, name)
     create_schema(url)

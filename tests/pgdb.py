@@ -1,7 +1,7 @@
 """Throw-away PostgreSQL databases for the Phase 6 tests.
 
 :func:`throwaway` creates a uniquely named database on 127.0.0.1:5432 (user postgres,
-trust auth), applies the target schema with ``chatmigrate.target.db.create_schema``
+trust auth), applies the target schema with ``chatmigrate.postgres.db.create_schema``
 and drops it again (``WITH (FORCE)``) when the block ends. :func:`require` is what
 fixtures call first: it skips the test when PostgreSQL is unreachable -- except on CI
 (``CI=true``), where that is a failure.
@@ -98,7 +98,7 @@ class PgDatabase:
 
 
 def create(label: str, *, schema: bool = True) -> PgDatabase:
-    from chatmigrate.target.db import create_schema
+    from chatmigrate.postgres.db import create_schema
 
     require()
     name = f"cm_{label}_{os.getpid()}_{secrets.token_hex(4)}".lower()

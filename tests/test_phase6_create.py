@@ -26,7 +26,7 @@ from chatmigrate.phase6 import records as r
 from chatmigrate.steps.create import ThresholdExceeded, create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.validate import validate
-from chatmigrate.target.db import INDEXES
+from chatmigrate.postgres.db import INDEXES
 from world import World, utc
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]

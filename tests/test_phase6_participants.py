@@ -22,7 +22,7 @@ from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
 from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
-from chatmigrate.target.db import create_schema, seed_from_csv
+from chatmigrate.postgres.db import create_schema, seed_from_csv
 from pgdb import throwaway
 from synthfiles import fresh_temp_dir
 

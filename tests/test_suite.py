@@ -1,4 +1,4 @@
-"""The plan's SQL validation suite (``chatmigrate.target.suite``) against a real PostgreSQL.
+"""The plan's SQL validation suite (``chatmigrate.postgres.suite``) against a real PostgreSQL.
 
 One throw-away database per module (``cm_suite_<random>`` on 127.0.0.1:5432, user
 postgres), the target schema, and a tiny consistent dataset: 2 customers, 2 stylists,
@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from chatmigrate.target import suite
+from chatmigrate.postgres import suite
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -74,7 +74,7 @@ def _unavailable(reason: str) -> None:
 
 
 def _seed(conn: Any) -> None:
-    schema = resources.files("chatmigrate.target").joinpath("schema.sql").read_text(encoding="utf-8")
+    schema = resources.files("chatmigrate.postgres").joinpath("schema.sql").read_text(encoding="utf-8")
     conn.execute(schema)
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO auth.users (id, email) VALUES (%s, %s)",

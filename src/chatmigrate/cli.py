@@ -42,7 +42,7 @@ def _say_error(ctx: click.Context, text: str) -> None:
     """One line on stderr; never the password of the URL in use, never rich markup."""
     url = ctx.params.get("database_url") or os.environ.get("DATABASE_URL")
     if url:
-        from .target.db import scrub
+        from .postgres.db import scrub
 
         text = scrub(text, url)
     err.print(f"[bold red]error:[/] {escape(text)}", markup=True, highlight=False)
@@ -219,7 +219,7 @@ def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate
 @click.pass_context
 def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
     """Create the target tables (Supabase shape) where absent: for demos and tests."""
-    from .target.db import create_schema, redact
+    from .postgres.db import create_schema, redact
 
     def go() -> int:
         tables = create_schema(database_url, chat_schema)
@@ -246,7 +246,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 
     def go() -> int:
         if print_sql:
-            from .target.suite import suite_sql
+            from .postgres.suite import suite_sql
 
             click.echo(suite_sql())
             return 0

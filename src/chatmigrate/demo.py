@@ -24,7 +24,7 @@ from .progress import NO_PROGRESS, Progress
 from .steps.plan import plan
 from .steps.run import RunResult, run
 from .synth import SynthSummary, generate, read_truth
-from .target import db
+from .postgres import db
 
 DEMO_DATABASE = "chatmigrate_demo"
 

@@ -1,12 +1,12 @@
 """Step 2, create: chats-extracted.json -> the target, plus the plan's step 2 files.
 
 Owns: reading step 1's output as typed records (streamed), driving the
-:class:`~chatmigrate.target.load.Loader` (stage, classify, threshold, insert, commit),
+:class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),
 and writing ``failed-chats-creation.json`` (when anything failed),
 ``chats-created.json`` (the rollback manifest: created and already-present ids) and
 ``chat-creation-stats.json``; then the plan's indexes.
 
-Does not own: SQL (``target``), file shapes (``phase6.files``), printing (``cli``).
+Does not own: SQL (``postgres``), file shapes (``phase6.files``), printing (``cli``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from ..errors import ChatmigrateError
 from ..phase6 import files as f
 from ..phase6 import records as r
 from ..progress import NO_PROGRESS, Progress
-from ..target import db
-from ..target.load import LoadCounts, Loader
+from ..postgres import db
+from ..postgres.load import LoadCounts, Loader
 
 ADVICE_STEP1 = "run `chatmigrate extract` first (or pass the --temp-dir it wrote to)"
 

@@ -4,7 +4,7 @@ Owns: reading the ids listed in ``chats-created.json`` (created and already pres
 calling the target's rollback, and removing this phase's output files afterwards, as
 the plan's rollback does. ``everything=True`` is the plan's full wipe instead.
 
-Does not own: the SQL (``target.rollback``).
+Does not own: the SQL (``postgres.rollback``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..phase6 import files as f
-from ..target import db
-from ..target.rollback import RollbackCounts, rollback_manifest, wipe_all
+from ..postgres import db
+from ..postgres.rollback import RollbackCounts, rollback_manifest, wipe_all
 
 
 def _ids(path: Path, kind: str) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ChatmigrateError
 from ..phase6 import files as f
 from ..progress import NO_PROGRESS, Progress
-from ..target import db
+from ..postgres import db
 from .create import CreateResult, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage

@@ -10,7 +10,7 @@ sender, chat, booking, content, read-status or timestamp differs, every image me
 has its media row, and the role could see every row. Intentionally skipped rows are
 reported with their reasons, never as missing.
 
-Does not own: SQL (``target.checks``, ``target.suite``), printing (``cli``).
+Does not own: SQL (``postgres.checks``, ``postgres.suite``), printing (``cli``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from ..phase6 import files as f
 from ..phase6 import records as r
 from ..progress import NO_PROGRESS, Progress
-from ..target import checks, db, suite
+from ..postgres import checks, db, suite
 from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete

@@ -11,7 +11,7 @@ and printing them as one psql script (:func:`suite_sql`).
 The SQL is the plan's text, verbatim, except where it errors against the real schema or
 cannot give the verdict it states; every such change is explained in ``Check.note``.
 
-Does not own: the per-row reconciliation against the dump (``target.checks``: missing,
+Does not own: the per-row reconciliation against the dump (``postgres.checks``: missing,
 mismatched and orphaned rows, and the real per-image media check), opening the read-only
 transaction (the caller), deciding ``is_valid`` (``steps.validate``). Never writes.
 """

@@ -87,7 +87,7 @@ def schema_sql(chat_schema: str = "booking") -> str:
     schema.sql is the plan's schema, runnable as it is; for the later schema its block
     between ``-- chats: begin`` and ``-- chats: end`` is replaced.
     """
-    files = resources.files("chatmigrate.target")
+    files = resources.files("chatmigrate.postgres")
     text = files.joinpath("schema.sql").read_text(encoding="utf-8")
     if chat_schema == "booking":
         return text
