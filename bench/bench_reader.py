@@ -124,7 +124,7 @@ def main() -> None:
         print("  WARNING: the reader did not see the '-- Dump completed' trailer")
 
     record = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["bench/bench_reader.py", *map(shlex.quote, sys.argv[1:])]),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus",

