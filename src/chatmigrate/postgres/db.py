@@ -70,23 +70,27 @@ def _spellings(secret: str) -> set[str]:
     return {x for x in out if x}
 
 
-def _meant_password(url: str) -> str | None:
-    """The password as a person reads ``scheme://user:PASSWORD@host``: up to the last ``@``.
+def _meant_passwords(url: str) -> list[str]:
+    """The password as a person reads ``scheme://user:PASSWORD@host``: up to the last ``@``
+    (of the whole URL, and of the part before any ``?``, which may start the query).
 
     libpq ends the user info at the first ``/`` or ``@``; a password holding an unencoded
     ``/`` or ``@`` is then read as host, port or database name.
     """
-    rest = _URI.sub("", url, count=1).split("?", 1)[0]
-    if "@" not in rest:
-        return None
-    userinfo = rest.rsplit("@", 1)[0]
-    return userinfo.split(":", 1)[1] if ":" in userinfo else None
+    rest = _URI.sub("", url, count=1)
+    out = []
+    for part in (rest, rest.split("?", 1)[0]):
+        userinfo = part.rsplit("@", 1)[0] if "@" in part else ""
+        if ":" in userinfo:
+            out.append(userinfo.split(":", 1)[1])
+    return out
 
 
 def _display(url: str, params: dict[str, str]) -> str:
     if not _URI.match(url):
-        shown = {k: ("***" if k in _SECRET_KEYS else v) for k, v in params.items()}
-        return " ".join(f"{k}={_kw_quote(v)}" for k, v in shown.items())
+        first = ("host", "port", "user", "password", "dbname")
+        keys = [k for k in first if k in params] + [k for k in params if k not in first]
+        return " ".join(f"{k}={'***' if k in _SECRET_KEYS else _kw_quote(params[k])}" for k in keys)
     scheme = url.split(":", 1)[0]
     user = quote(params["user"], safe="") if params.get("user") else ""
     auth = (user + (":***" if params.get("password") else "")) + "@" if user or params.get("password") else ""
@@ -107,17 +111,19 @@ def _kw_quote(value: str) -> str:
 
 def conninfo(url: str) -> Conninfo:
     """Read ``url`` (a ``postgresql://`` URL or a keyword DSN) the way libpq will."""
-    meant = _meant_password(url) if _URI.match(url) else None
+    meant = _meant_passwords(url) if _URI.match(url) else []
     secrets: set[str] = {url}
-    if meant:
-        secrets |= _spellings(meant)
+    for candidate in meant:
+        secrets |= _spellings(candidate)
     try:
         params = conninfo_to_dict(url)
     except psycopg.Error:
         params = None
     if params is None:  # whatever stands between a ":" and the last "@" may be a password
         before_at = url.rsplit("@", 1)[0] if "@" in url else ""
-        secrets |= {before_at[i + 1:] for i, c in enumerate(before_at) if c == ":"}
+        for i, c in enumerate(before_at):
+            if c == ":":
+                secrets |= _spellings(before_at[i + 1:])
         return Conninfo(None, UNREADABLE, _order(secrets), "libpq cannot read it")
     values = {k: str(v) for k, v in params.items() if v is not None}
     for key in _SECRET_KEYS:
@@ -125,7 +131,7 @@ def conninfo(url: str) -> Conninfo:
             secrets |= _spellings(values[key])
     problem = None
     port = values.get("port", "")
-    if meant is not None and unquote(meant) != values.get("password", ""):
+    if meant and all(unquote(m) != values.get("password", "") for m in meant):
         problem = "its password holds a character libpq reads as part of the address"
     elif (port and not re.fullmatch(r"\d+(,\d*)*", port)) or "@" in values.get("host", ""):
         problem = "libpq reads a part of it as a port or host that cannot be one"
@@ -174,8 +180,9 @@ def connect(url: str | None, *, autocommit: bool = False) -> psycopg.Connection[
     if info.problem:
         raise TargetError(
             f"the database URL cannot be used: {info.problem} (the URL is not shown: it may hold a password): "
-            "write it as postgresql://user:password@host:port/dbname with the password percent-encoded "
-            "(/ as %2F, @ as %40, : as %3A, % as %25, ? as %3F, # as %23, space as %20)."
+            "percent-encode the password's special characters (/ as %2F, @ as %40, : as %3A, % as %25, "
+            "? as %3F, # as %23, space as %20) and check the URL's form: postgresql://, user, password, "
+            "@host:port/dbname."
         )
     try:
         return psycopg.connect(url, autocommit=autocommit, application_name="chatmigrate")
