@@ -70,8 +70,12 @@ def _ours(exc: Exception, url: str | None) -> ChatmigrateError | None:
     return translate(exc, url)
 
 
-def _committed(exc: BaseException) -> str:
-    return getattr(exc, "committed", None) or NOTHING_COMMITTED
+def _committed(exc: BaseException, default: str = NOTHING_COMMITTED) -> str:
+    """What the failing step had committed (the ``committed`` hook a step may set), else ``default``."""
+    return getattr(exc, "committed", None) or default
+
+
+INTERRUPTED = "nothing was committed by the step that was running"
 
 
 def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
@@ -80,10 +84,10 @@ def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
     try:
         code = fn() or 0
     except Terminated as exc:
-        err.print(f"terminated (SIGTERM): {safe(_committed(exc))}; no partial files were left.")
+        err.print(f"terminated (SIGTERM): {safe(_committed(exc, INTERRUPTED))}.")
         sys.exit(143)
     except KeyboardInterrupt as exc:
-        err.print(f"interrupted: {safe(_committed(exc))}; no partial files were left.")
+        err.print(f"interrupted: {safe(_committed(exc, INTERRUPTED))}.")
         sys.exit(130)
     except Exception as exc:
         if debug:
