@@ -230,3 +230,25 @@ def test_a_server_message_quoting_the_password_is_scrubbed(target: pgdb.PgDataba
     raise_on_delete(target, "53100", f"disk full near {PASSWORD} / {ENCODED}")
     code, line = rollback_all(url(target), tmp_path)
     assert code == 2 and "disk is full" in line and "***" in line
+
+
+def test_row_level_security_on_insert_is_told_to_bypass_it(target: pgdb.PgDatabase, role: str,
+                                                           tmp_path: Path) -> None:
+    """A real RLS violation: step 2 as a role that may insert, into chats whose policy allows only SELECT."""
+    from chatmigrate.postgres.db import seed_from_csv
+    from chatmigrate.synth import generate
+
+    w = generate(tmp_path / "world", messages=300)
+    seed_from_csv(target.url, w.seed_dir)
+    assert chatmigrate("extract", "--dump", str(w.dump), "--temp-dir", str(w.temp_dir), cwd=tmp_path).returncode == 0
+    target.execute(f'GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+    for table in ("profiles", "bookings", "chat_messages", "media"):  # schema.sql enables RLS on all five
+        target.execute(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY")
+    target.execute("CREATE POLICY h3_read ON public.chats FOR SELECT USING (true)")
+    proc = chatmigrate("create", "--temp-dir", str(w.temp_dir), "--database-url", url(target, user=role),
+                       cwd=tmp_path, timeout=120)
+    line = one_error_line(proc.stdout, proc.stderr)
+    assert proc.returncode == 2
+    assert "row level security" in line and "BYPASSRLS" in line and "nothing was committed" in line
+    assert target.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
+    assert_no_leak(PASSWORD, {"stdout": proc.stdout, "stderr": proc.stderr}, tmp_path)
