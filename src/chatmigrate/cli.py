@@ -2,10 +2,14 @@
 click and rich (this one click, that one rich).
 
 Owns: option parsing, environment fallbacks (``MYSQL_DUMP_PATH``, ``DATABASE_URL``),
-and turning every
-:class:`~chatmigrate.errors.ChatmigrateError` into one sentence on stderr with its
-exit code (2 bad input/usage, 1 problems found). A traceback is shown only with
-``--debug``. Each command parses its options, calls one library function, prints.
+and the boundary every command's library call passes through (:func:`_run`): each
+:class:`~chatmigrate.errors.ChatmigrateError`, and each psycopg error the
+``DatabaseError`` family recognises, becomes one sentence on stderr with its exit code
+(0 ok, 1 problems found, 2 bad input, usage or environment; 130 Ctrl-C, 143 SIGTERM,
+which :func:`main` turns into an exception so every cleanup runs). Anything else is a
+bug: "unexpected ... report it", exit 1. A traceback is shown only with ``--debug``;
+the password of the URL in use is scrubbed from every message, and every value is
+shown through ``cli_render.safe``.
 
 Does not own: any migration logic; nothing imports this module.
 """
@@ -14,9 +18,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -24,7 +30,6 @@ from . import __version__
 from .cli_render import (
     RichProgress,
     err,
-    escape,
     out,
     print_create,
     print_demo,
@@ -34,18 +39,43 @@ from .cli_render import (
     print_plan,
     print_run_step,
     print_validate,
+    safe,
 )
-from .errors import ChatmigrateError
+from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
+
+
+def _url(ctx: click.Context) -> str | None:
+    url = ctx.params.get("database_url") or os.environ.get("DATABASE_URL")
+    return str(url) if url else None
 
 
 def _say_error(ctx: click.Context, text: str) -> None:
-    """One line on stderr; never the password of the URL in use, never rich markup."""
-    url = ctx.params.get("database_url") or os.environ.get("DATABASE_URL")
+    """One line on stderr; never the password of the URL in use, never markup or control characters."""
+    url = _url(ctx)
     if url:
         from .postgres.db import scrub
 
         text = scrub(text, url)
-    err.print(f"[bold red]error:[/] {escape(text)}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {safe(text)}", markup=True, highlight=False)
+
+
+def _ours(exc: Exception, url: str | None) -> ChatmigrateError | None:
+    """Our error for ``exc``: itself, or the DatabaseError for a psycopg error; None for a bug."""
+    if isinstance(exc, ChatmigrateError):
+        return exc
+    if "psycopg" not in sys.modules:  # not loaded: the error cannot be one of its
+        return None
+    from .postgres.db import translate
+
+    return translate(exc, url)
+
+
+def _committed(exc: BaseException, default: str = NOTHING_COMMITTED) -> str:
+    """What the failing step had committed (the ``committed`` hook a step may set), else ``default``."""
+    return getattr(exc, "committed", None) or default
+
+
+INTERRUPTED = "nothing was committed by the step that was running"
 
 
 def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
@@ -53,20 +83,22 @@ def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
     debug = ctx.obj["debug"]
     try:
         code = fn() or 0
-    except ChatmigrateError as exc:
-        if debug:
-            err.print_exception()
-        _say_error(ctx, str(exc))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing was committed by the step that was running.")
+    except Terminated as exc:
+        err.print(f"terminated (SIGTERM): {safe(_committed(exc, INTERRUPTED))}.")
+        sys.exit(143)
+    except KeyboardInterrupt as exc:
+        err.print(f"interrupted: {safe(_committed(exc, INTERRUPTED))}.")
         sys.exit(130)
-    except Exception as exc:  # a bug or an environment problem we did not foresee
+    except Exception as exc:
         if debug:
             err.print_exception()
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        _say_error(ctx, f"unexpected {type(exc).__name__}: {first} — nothing was committed by the step that "
-                        "failed; re-run with --debug for the traceback and report it.")
+        ours = _ours(exc, _url(ctx))
+        if ours is not None:
+            _say_error(ctx, str(ours))
+            sys.exit(ours.exit_code)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # a bug we did not foresee
+        _say_error(ctx, f"unexpected {type(exc).__name__}: {first} — {_committed(exc)}; re-run with --debug "
+                        "for the traceback and report it.")
         sys.exit(1)
     sys.exit(code)
 
@@ -150,12 +182,6 @@ link_option = click.option(
 )
 
 
-
-
-
-
-
-
 @cli.command()
 @dump_option
 @temp_option
@@ -186,10 +212,6 @@ def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | N
         return 0
 
     _run(ctx, go)
-
-
-
-
 
 
 @cli.command()
@@ -223,12 +245,10 @@ def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
 
     def go() -> int:
         tables = create_schema(database_url, chat_schema)
-        out.print(f"target {redact(database_url)} has: {', '.join(tables)}")
+        out.print(f"target {safe(redact(database_url))} has: {safe(', '.join(tables))}")
         return 0
 
     _run(ctx, go)
-
-
 
 
 @cli.command()
@@ -263,8 +283,6 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
     _run(ctx, go)
 
 
-
-
 @cli.command()
 @dump_option
 @temp_option
@@ -284,7 +302,8 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
                       indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir}/phase-6-migration-stats.json")
+        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
+                  f"wrote {safe(temp_dir)}/phase-6-migration-stats.json")
         return 0 if res.success else 1
 
     _run(ctx, go)
@@ -309,7 +328,7 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
         if counts.kept_chats or counts.kept_messages:
             out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
                       "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
-        out.print(f"removed {', '.join(removed) if removed else 'no files'} from {temp_dir}")
+        out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
         return 0
 
     _run(ctx, go)
@@ -335,13 +354,11 @@ def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: s
 
     def go() -> int:
         w = generate(out_dir, messages=messages, seed=seed, layout=layout, links=links, progress=RichProgress())
-        out.print(f"wrote {w.dump} ({w.dump_bytes / 1e6:,.1f} MB: {w.messages:,} messages, {w.chats:,} chats, "
-                  f"{w.bookings:,} bookings), {w.temp_dir}/, {w.seed_dir}/ and {w.truth}")
+        out.print(f"wrote {safe(w.dump)} ({w.dump_bytes / 1e6:,.1f} MB: {w.messages:,} messages, {w.chats:,} chats, "
+                  f"{w.bookings:,} bookings), {safe(w.temp_dir)}/, {safe(w.seed_dir)}/ and {safe(w.truth)}")
         return 0
 
     _run(ctx, go)
-
-
 
 
 @cli.command()
@@ -367,7 +384,14 @@ def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_u
     _run(ctx, go)
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM -> Terminated in the main thread, once (a second one while cleaning up is ignored)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(prog_name="chatmigrate", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -376,8 +400,11 @@ def main() -> None:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see `{exc.ctx.command_path} --help`)"
-        err.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(hint)}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {safe(exc.format_message())}{safe(hint)}", markup=True, highlight=False)
         sys.exit(2)
     except click.exceptions.Abort:
         err.print("aborted.")
         sys.exit(130)
+    except Terminated:  # outside a command (while parsing options)
+        err.print("terminated (SIGTERM): nothing was done.")
+        sys.exit(143)

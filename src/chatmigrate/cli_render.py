@@ -2,6 +2,10 @@
 
 Part of the CLI (with ``chatmigrate.cli``): the only modules that import rich. Owns the
 wording and layout of every summary; takes the library's result objects and prints.
+Every value that comes from a dump, a database, a file name or the user goes through
+:func:`safe` before it is interpolated into rich markup: markup is escaped and control
+characters are shown as visible escapes (``\\x1b``, ``\\r``), so no value can style,
+link, retitle or clear the terminal.
 Does not own: parsing options or running anything.
 """
 
@@ -22,6 +26,27 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: object) -> str:
+    """``text`` with every non-printable character (C0/C1 controls, DEL, bidi and other
+    format characters, line separators) written as a Python-style escape."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(
+        c if c.isprintable() or c == " " else _CONTROL_ESCAPES.get(c) or (
+            f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+        for c in s
+    )
+
+
+def safe(text: object) -> str:
+    """A value ready to interpolate into rich markup: control characters visible, markup escaped."""
+    return escape(visible(text))
+
 
 # When output goes to a file or a pipe, print lines as wide as they are (no 80-column wrap).
 out = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
@@ -45,7 +70,7 @@ class RichProgress:
     def start(self, label: str, total: int | None, unit: str = "rows") -> None:
         self._label, self._unit, self._done = label, unit, 0
         if not self.live:
-            self.console.print(f"… {label}")
+            self.console.print(f"… {safe(label)}")
             return
         speed = TransferSpeedColumn() if unit == "bytes" else TextColumn("{task.fields[rate]}")
         count = TextColumn("") if unit == "bytes" else MofNCompleteColumn()
@@ -54,7 +79,7 @@ class RichProgress:
             TimeElapsedColumn(), console=self.console, transient=True,
         )
         self._bar.start()
-        self._task = self._bar.add_task(label, total=total, rate="")
+        self._task = self._bar.add_task(safe(label), total=total, rate="")
 
     def update(self, done: int) -> None:
         self._done = done
@@ -75,11 +100,11 @@ def n_(count: int, word: str) -> str:
 
 
 def _reasons_table(title: str, counts: dict[str, int]) -> Table:
-    t = Table(title=title, title_justify="left")
+    t = Table(title=safe(title), title_justify="left")
     t.add_column("reason")
     t.add_column("count", justify="right")
     for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        t.add_row(reason, f"{n:,}")
+        t.add_row(safe(reason), f"{n:,}")
     return t
 
 
@@ -102,8 +127,8 @@ def print_extract(res: Any) -> None:
     if res.warnings:
         out.print(f"  [yellow]{n_(res.warnings, 'message')} changed (NUL removed): listed under warnings[/]")
     for alert in m.get("alerts", []):
-        out.print(f"  [yellow]alert: {escape(alert)}[/]")
-    out.print(f"  wrote {res.extracted_path} and {res.skipped_path}")
+        out.print(f"  [yellow]alert: {safe(alert)}[/]")
+    out.print(f"  wrote {safe(res.extracted_path)} and {safe(res.skipped_path)}")
 
 
 def print_plan(doc: dict[str, Any]) -> None:
@@ -122,10 +147,10 @@ def print_plan(doc: dict[str, Any]) -> None:
     for label, key in rows:
         t.add_row(label, f"{s[key]:,}", f"{rc[key]:,}")
     for reason in sorted(set(s["chats_skipped"]) | set(rc["chats_skipped"])):
-        t.add_row(f"chats skipped: {reason}", f"{s['chats_skipped'].get(reason, 0):,}",
+        t.add_row(f"chats skipped: {safe(reason)}", f"{s['chats_skipped'].get(reason, 0):,}",
                   f"{rc['chats_skipped'].get(reason, 0):,}")
     for rule, n in rc["linked_by_rule"].items():
-        t.add_row(f"linked by {rule}", f"{s['linked_by_rule'].get(rule, 0):,}", f"{n:,}")
+        t.add_row(f"linked by {safe(rule)}", f"{s['linked_by_rule'].get(rule, 0):,}", f"{n:,}")
     out.print(t)
 
 
@@ -140,12 +165,12 @@ def print_create(res: Any) -> None:
         )
     if c.reasons:
         out.print(_reasons_table("  rows that could not be inserted, by reason", dict(c.reasons)))
-        out.print(f"  every failed row and its reason: {res.failed_path}")
+        out.print(f"  every failed row and its reason: {safe(res.failed_path)}")
     if res.insert_triggers:
         out.print(f"  [yellow]note: these INSERT triggers fired for every migrated row: "
-                  f"{escape(', '.join(res.insert_triggers))}[/]")
+                  f"{safe(', '.join(res.insert_triggers))}[/]")
     if res.indexes:
-        out.print(f"  indexes ensured: {', '.join(res.indexes)}")
+        out.print(f"  indexes ensured: {safe(', '.join(res.indexes))}")
 
 
 def print_validate(res: Any) -> None:
@@ -173,13 +198,14 @@ def print_validate(res: Any) -> None:
     colours = {"PASSED": "green", "WARNING": "yellow", "FAILED": "red", "ERROR": "red", "INFO": "dim"}
     for x in res.suite:
         if x.status != "INFO":
-            t.add_row(x.check.section, x.check.title, f"[{colours.get(x.status, 'white')}]{x.status}[/]", x.detail)
+            t.add_row(safe(x.check.section), safe(x.check.title),
+                      f"[{colours.get(x.status, 'white')}]{safe(x.status)}[/]", safe(x.detail))
     out.print(t)
     reports = sum(1 for x in res.suite if x.status == "INFO")
     out.print(f"  [dim]and {reports} figure-only reports of the plan (sql_checks in the results file)[/]")
     for e in d["validation_errors"]:
-        out.print(f"  [red]✗[/] {e}")
-    out.print(f"  wrote {res.path}")
+        out.print(f"  [red]✗[/] {safe(e)}")
+    out.print(f"  wrote {safe(res.path)}")
 
 
 def print_run_step(step: str, res: Any) -> None:
@@ -188,26 +214,26 @@ def print_run_step(step: str, res: Any) -> None:
 
 def print_demo_step(step: str, res: Any) -> None:
     if step == "world":
-        out.print(f"[bold]Synthetic legacy marketplace[/]: {res.dump} ({res.dump_bytes / 1e6:,.1f} MB): "
+        out.print(f"[bold]Synthetic legacy marketplace[/]: {safe(res.dump)} ({res.dump_bytes / 1e6:,.1f} MB): "
                   f"{res.messages:,} messages in {res.chats:,} chats, {res.bookings:,} bookings, "
                   f"{res.profiles:,} migrated people")
     elif step == "target":
-        out.print(f"[bold]Target[/]: {res} (Supabase-shaped tables, Phase 1-4 profiles and bookings seeded)")
+        out.print(f"[bold]Target[/]: {safe(res)} (Supabase-shaped tables, Phase 1-4 profiles and bookings seeded)")
     else:
         print_run_step(step, res)
 
 
 def print_inspect(dump: str, names: list[str], found: dict[str, Any], completed: bool) -> None:
-    table = Table(title=f"{dump}", title_justify="left")
+    table = Table(title=safe(dump), title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("columns")
     for n, t in found.items():
-        table.add_row(n, f"{t.rows:,}", ", ".join(f"{c.name} {c.type}" for c in t.columns))
+        table.add_row(safe(n), f"{t.rows:,}", safe(", ".join(f"{c.name} {c.type}" for c in t.columns)))
     out.print(table)
     for n in names:
         if n not in found:
-            out.print(f"[yellow]table `{escape(n)}` is not in the dump[/]")
+            out.print(f"[yellow]table `{safe(n)}` is not in the dump[/]")
     if not completed:
         out.print("[yellow]warning: the dump has no '-- Dump completed' trailer; it may be truncated.[/]")
 
@@ -219,7 +245,7 @@ def print_demo(res: Any, *, show_server: bool) -> None:
     t.add_column("migration", justify="right")
     t.add_column("")
     for what, truth, got in res.agreement:
-        t.add_row(what, f"{truth:,}", f"{got:,}", "[green]✓[/]" if truth == got else "[red]✗[/]")
+        t.add_row(safe(what), f"{truth:,}", f"{got:,}", "[green]✓[/]" if truth == got else "[red]✗[/]")
     out.print(t)
     print_plan(res.impact)
     out.print("  (chatmigrate plan; run with --link recover to migrate the conversations strict leaves behind)")
@@ -228,7 +254,7 @@ def print_demo(res: Any, *, show_server: bool) -> None:
     out.print(
         f"[bold]{'[green]Demo migration correct' if ok else '[red]Demo migration has problems'}[/][/bold]: "
         f"is_valid {str(res.run.validation.is_valid).lower()}, Phase 6 run took {s['duration_seconds']:.1f} s. "
-        f"Files: {res.world.temp_dir}/"
+        f"Files: {safe(res.world.temp_dir)}/"
     )
     if show_server:
-        out.print(f"the embedded PostgreSQL keeps running: {res.target}")
+        out.print(f"the embedded PostgreSQL keeps running: {safe(res.target)}")

@@ -1,24 +1,42 @@
 """The one exception hierarchy of chatmigrate.
 
-Owns: ``ChatmigrateError`` (the root) and its subclasses. Each subclass carries the
-context of the failure (file, line, byte offset, table, row id) as attributes and
-builds its own one-sentence message from them: what went wrong, where, and what to do.
+Owns: ``ChatmigrateError`` (the root) and every subclass, in sections: usage, phase
+files, the target database (``TargetError`` before connecting, the ``DatabaseError``
+family after), step outcomes (``ThresholdExceeded``), signals (``Terminated``) and the
+dump. Each subclass carries the context of the failure as attributes and builds its
+own one-sentence message from them: what went wrong, where, and what to do.
+
+Exit codes (``exit_code``): 0 ok, 1 the migration ran and found problems, 2 bad input,
+usage, or an environment to fix first (files, the target database's permissions,
+locks, disk, schema). 130 / 143 for SIGINT / SIGTERM (the CLI's).
+
+``committed`` is the hook for saying truthfully what was committed: ``None`` means
+nothing was committed by the step that failed; a step that has committed sets it on
+the error it lets through (``exc.committed = "step 2's rows (chats-created.json)"``).
 
 Does not own: turning exceptions into exit codes and terminal output (that is the
-CLI's job, ``chatmigrate.cli``). Nothing here imports any other chatmigrate module.
+CLI's job, ``chatmigrate.cli``), nor recognising psycopg's errors (``postgres.db``
+maps them into the ``DatabaseError`` family: this module imports no psycopg).
+Nothing here imports any other chatmigrate module.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+NOTHING_COMMITTED = "nothing was committed by the step that failed"
 
 
 class ChatmigrateError(Exception):
     """Root of every error chatmigrate raises on purpose.
 
-    ``exit_code`` is 2 for bad input or usage (the user must fix something before
-    re-running) and 1 for a migration that ran but found problems.
+    ``exit_code`` is 2 for bad input, usage or environment (the user must fix something
+    before re-running) and 1 for a migration that ran but found problems.
     """
 
-    exit_code = 2
+    exit_code: ClassVar[int] = 2
+    committed: str | None = None  # what the failing step had committed; None: nothing
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,6 +48,141 @@ class ChatmigrateError(Exception):
 
 class UsageError(ChatmigrateError):
     """A missing or contradictory option, or a missing input file."""
+
+
+class PhaseFileError(ChatmigrateError):
+    """A phase file that is missing or does not have the plan's shape."""
+
+    def __init__(self, path: Path, problem: str, advice: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}; {advice}.")
+
+
+class ThresholdExceeded(ChatmigrateError):
+    """Too many rows failed: the plan says stop; nothing was committed."""
+
+    exit_code = 1
+
+    def __init__(self, rate: float, limit: float, failed_path: Path) -> None:
+        self.rate, self.limit = rate, limit
+        super().__init__(
+            f"{rate:.2%} of the rows could not be inserted, above the {limit:.2%} limit (--max-error-rate): "
+            f"nothing was committed; see {failed_path} for every failed row and its reason."
+        )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C.
+
+    A KeyboardInterrupt on purpose: psycopg cancels the running query on one, and every
+    ``except BaseException`` cleanup (temporary files, rollbacks) runs.
+    """
+
+    def __init__(self, signum: int = 15) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# --------------------------------------------------------------------------- the target database
+
+
+class TargetError(ChatmigrateError):
+    """The target database cannot be reached or lacks what the step needs."""
+
+
+class DatabaseError(ChatmigrateError):
+    """The target database refused or broke off a statement after connecting.
+
+    Built by ``postgres.db.translate`` from psycopg's error: ``detail`` (the server's
+    first message line, password scrubbed), ``target`` (the redacted URL), ``role``,
+    ``sqlstate``. Each subclass names the problem and what to do; the message ends with
+    what was committed (``committed``, settable after construction). Exit code 2: the
+    environment must be fixed before re-running, and every step is safe to re-run.
+    """
+
+    problem: ClassVar[str] = "the target database refused a statement"
+    advice: ClassVar[str] = "fix what the server's message names and re-run"
+
+    def __init__(self, detail: str, *, target: str, role: str | None = None, sqlstate: str | None = None,
+                 committed: str | None = None) -> None:
+        self.detail, self.target, self.role, self.sqlstate = detail, target, role, sqlstate
+        self.committed = committed
+        super().__init__(self._build())
+
+    def _outcome(self) -> str:
+        return self.committed or NOTHING_COMMITTED
+
+    def _build(self) -> str:
+        code = f"SQLSTATE {self.sqlstate}: " if self.sqlstate else ""
+        advice = self.advice.format(role=self.role or "the connecting role")
+        return f"{self.problem} on {self.target} ({code}{self.detail}): {advice}; {self._outcome()}."
+
+    def __str__(self) -> str:  # rebuilt: ``committed`` may be set after construction
+        self.message = self._build()
+        return self.message
+
+
+class PermissionDenied(DatabaseError):
+    problem = "permission denied"
+    advice = ("connect as the database owner (postgres) or grant {role} what the step needs "
+              "(SELECT, INSERT, DELETE on public.chats, chat_messages, media; SELECT on profiles, bookings)")
+
+
+class RowSecurityDenied(DatabaseError):
+    problem = "row level security refused a row"
+    advice = "connect as the database owner (postgres) or a role with BYPASSRLS, so no policy hides or blocks rows"
+
+
+class TransactionConflict(DatabaseError):
+    problem = "another session wrote the same rows at the same time (deadlock or serialization failure)"
+    advice = "stop the application's writers during the migration and re-run"
+
+
+class LockTimeout(DatabaseError):
+    problem = "a table stayed locked by another session longer than lock_timeout"
+    advice = ("find the session holding the lock (pg_stat_activity, pg_locks), let it finish or end it, "
+              "and re-run")
+
+
+class StatementCanceled(DatabaseError):
+    problem = "the server cancelled a statement (statement_timeout, or an operator's pg_cancel_backend)"
+    advice = "raise statement_timeout for {role} (e.g. ALTER ROLE ... SET statement_timeout = 0) and re-run"
+
+
+class ConnectionLost(DatabaseError):
+    problem = "the connection to the target database was lost"
+    advice = "check that the server runs and is reachable, then re-run"
+
+    def _outcome(self) -> str:
+        return self.committed or (f"{NOTHING_COMMITTED}, unless the connection broke during its final COMMIT "
+                                  "(`chatmigrate validate` tells)")
+
+
+class DiskFull(DatabaseError):
+    problem = "the target database's disk is full"
+    advice = "free disk space on the database server and re-run"
+
+
+class ServerOutOfResources(DatabaseError):
+    problem = "the target database ran out of a resource (memory, connections)"
+    advice = "free the resource the server names (or raise its limit) and re-run"
+
+
+class SchemaDrift(DatabaseError):
+    problem = "the target's tables differ from the schema chatmigrate expects"
+    advice = ("bring the target to the plan's schema (the earlier phases' migrations; `chatmigrate schema` "
+              "creates it on a test database)")
+
+
+class ReadOnlyTarget(DatabaseError):
+    problem = "the target database accepts no writes (a read-only transaction)"
+    advice = ("connect to the primary, not a standby or read replica, and unset default_transaction_read_only "
+              "for {role}")
+
+
+class TargetRejectedRow(DatabaseError):
+    problem = "the target rejected a row (a constraint or trigger chatmigrate does not expect)"
+    advice = "look at the constraint or trigger the server names (it is not in the plan's schema), fix it, and re-run"
 
 
 # --------------------------------------------------------------------------- dump

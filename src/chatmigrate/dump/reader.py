@@ -163,6 +163,8 @@ class DumpReader:
             raise
         except OSError as exc:  # e.g. a corrupt gzip stream
             raise DumpError(f"the dump could not be read ({exc})", **self._where(self.pos)) from exc
+        except EOFError as exc:  # gzip: the compressed stream is cut short
+            raise TruncatedDumpError(f"the compressed dump ends early ({exc})", path=self.name) from exc
         finally:
             self._in.close()
             self.progress.finish()

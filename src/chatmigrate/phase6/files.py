@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..errors import ChatmigrateError
+from ..errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
 
 USER_MAPPING = "user-id-mapping.json"
 BOOKINGS_CREATED = "bookings-created.json"
@@ -39,14 +39,6 @@ PHASE_OUTPUTS = (
     CHATS_EXTRACTED, SKIPPED_CHATS, CHAT_LINKS, CHATS_CREATED, CREATION_STATS, FAILED_CREATION,
     VALIDATION_RESULTS, MIGRATION_STATS,
 )
-
-
-class PhaseFileError(ChatmigrateError):
-    """A phase file that is missing or does not have the plan's shape."""
-
-    def __init__(self, path: Path, problem: str, advice: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: {problem}; {advice}.")
 
 
 def now_iso() -> str:

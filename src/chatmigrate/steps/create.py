@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ChatmigrateError
+from ..errors import ThresholdExceeded as ThresholdExceeded  # importable here too
 from ..phase6 import files as f
 from ..phase6 import records as r
 from ..progress import NO_PROGRESS, Progress
@@ -25,19 +25,6 @@ from ..postgres import db
 from ..postgres.load import LoadCounts, Loader
 
 ADVICE_STEP1 = "run `chatmigrate extract` first (or pass the --temp-dir it wrote to)"
-
-
-class ThresholdExceeded(ChatmigrateError):
-    """Too many rows failed: the plan says stop; nothing was committed."""
-
-    exit_code = 1
-
-    def __init__(self, rate: float, limit: float, failed_path: Path) -> None:
-        self.rate, self.limit = rate, limit
-        super().__init__(
-            f"{rate:.2%} of the rows could not be inserted, above the {limit:.2%} limit (--max-error-rate): "
-            f"nothing was committed; see {failed_path} for every failed row and its reason."
-        )
 
 
 @dataclass(slots=True)

@@ -112,9 +112,14 @@ def run(
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
         if on_step:
             on_step("validation", va)
-    except ChatmigrateError as exc:
-        steps["error"] = str(exc)
+    except Exception as exc:
+        ours = exc if isinstance(exc, ChatmigrateError) else db.translate(exc, url)  # a database error, or a bug
+        if ours is None:
+            raise
+        steps["error"] = str(ours)
         finish(False)
+        if ours is not exc:
+            raise ours from exc
         raise
     return RunResult(ex, cr, va, finish(va.is_valid and steps["creation"]["success"]))
 
