@@ -190,6 +190,7 @@ TRUNCATION_INSERTS = [  # (statement, number of rows)
 ]
 
 
+@pytest.mark.slow
 def test_truncated_at_every_byte_of_the_inserts(make_dump) -> None:  # type: ignore[no-untyped-def]
     data = make_dump(CREATE_V, *[s for s, _ in TRUNCATION_INSERTS])
     full = [(r.table, r.values) for r in read_rows(io.BytesIO(data))]

@@ -132,6 +132,7 @@ def test_strict_migrates_none_and_recover_every_chat_with_a_migrated_booking(boo
     assert recover.metadata["link_mode"] == "recover"
 
 
+@pytest.mark.postgres
 def test_recover_runs_end_to_end_and_validates(booking_side_world, tmp_path):
     from chatmigrate.steps.run import run
     from chatmigrate.postgres.db import seed_from_csv

@@ -82,6 +82,7 @@ def _oracle(world) -> tuple[int, int]:
     return len(pairs), messages
 
 
+@pytest.mark.postgres
 def test_run_detects_the_schema_and_migrates_every_mapped_pair(world, tmp_path):
     pairs, messages = _oracle(world)
     with throwaway("pairs", schema=False) as db:
@@ -106,6 +107,7 @@ def test_run_detects_the_schema_and_migrates_every_mapped_pair(world, tmp_path):
         assert db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
 
 
+@pytest.mark.postgres
 def test_create_refuses_a_file_extracted_for_the_other_schema(world, tmp_path):
     with throwaway("pairs_mismatch", schema=False) as db:
         create_schema(db.url, "participants")

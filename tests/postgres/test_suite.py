@@ -1,7 +1,7 @@
 """The plan's SQL validation suite (``chatmigrate.postgres.suite``) against a real PostgreSQL.
 
 One throw-away database per module (``cm_suite_<random>`` on 127.0.0.1:5432, user
-postgres), the target schema, and a tiny consistent dataset: 2 customers, 2 stylists,
+postgres, or as ``tests/pgdb.py`` is told by the environment), the target schema, and a tiny consistent dataset: 2 customers, 2 stylists,
 5 bookings, 4 chats, 7 messages from both roles, one image message (content ``''``) with
 its ``chat_image`` media row. On it every check runs without ERROR and the suite passes.
 Each breakage is then applied inside the test's transaction (DDL included), the
@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 
 from chatmigrate.postgres import suite
+from pgdb import HOST, PORT, USER
 
 psycopg = pytest.importorskip("psycopg")
 
 pytestmark = pytest.mark.postgres
 
-HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
 T0 = datetime(2024, 3, 10, 10, 0, tzinfo=timezone.utc)
 
 C1, C2, S1, S2 = (uuid.uuid4() for _ in range(4))

@@ -19,6 +19,8 @@ from chatmigrate.postgres.db import seed_from_csv
 from pgdb import throwaway
 from synthfiles import fresh_temp_dir
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
