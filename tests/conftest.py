@@ -80,7 +80,7 @@ def _refill_point(ends: list[int], after: int) -> int | None:
     after which the next read is smaller is where parsing first meets the end of the
     buffer (and where a boundary bug would show).
     """
-    sizes = [b - a for a, b in zip([0, *ends], ends)]
+    sizes = [b - a for a, b in zip([0, *ends], ends, strict=False)]
     for i in range(len(ends) - 1):
         if ends[i] > after and 0 < sizes[i + 1] < sizes[i]:
             return ends[i]

@@ -57,7 +57,7 @@ def _probe() -> str | None:
     """None when the server answers over TCP, else the connection error."""
     try:
         _connect().close()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         return f"{type(exc).__name__}: {exc}"
     return None
 

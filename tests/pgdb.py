@@ -83,7 +83,7 @@ class PgDatabase:
             return conn.execute(sql, params).rowcount
 
     def count(self, table: str, where: str = "TRUE") -> int:
-        assert table in PHASE6_TABLES + ("bookings", "profiles")
+        assert table in (*PHASE6_TABLES, "bookings", "profiles")
         return self.query(f"SELECT count(*) FROM public.{table} WHERE {where}")[0][0]
 
     def counts(self) -> dict[str, int]:

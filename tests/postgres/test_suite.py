@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ psycopg = pytest.importorskip("psycopg")
 
 pytestmark = pytest.mark.postgres
 
-T0 = datetime(2024, 3, 10, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 10, 10, 0, tzinfo=UTC)
 
 C1, C2, S1, S2 = (uuid.uuid4() for _ in range(4))
 B_DONE1, B_CONF, B_DONE2, B_PEND, B_CANC = (uuid.uuid4() for _ in range(5))
