@@ -350,7 +350,7 @@ def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: s
 @click.option("--out", "out_dir", default=".demo", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the world and the phase files go.")
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
-              help="Use this server (a fresh database chatmigrate_demo is created on it). "
+              help="Use this server (a fresh database, --database-name, is created on it). "
                    "Default: a throw-away embedded PostgreSQL.")
 @click.option("--database-name", default="chatmigrate_demo", show_default=True, metavar="NAME",
               help="The database the demo drops and re-creates on that server; must start with chatmigrate_demo "
