@@ -1,7 +1,13 @@
-"""Shared fixtures.
+"""Shared fixtures, and the markers a test gets from them.
 
 - ``mariadb``: the session's MariaDB handle (see ``tests/mariadb.py``); every database it
   creates is dropped when the session ends. Skips without MariaDB, fails when ``CI=true``.
+- ``postgres``: PostgreSQL answers (see ``tests/pgdb.py``; its value is that module). Skips
+  without it, fails when ``CI=true``.
+- markers: a test using ``mariadb`` (directly or through another fixture) is marked
+  ``mariadb``, one using ``postgres`` is marked ``postgres``, one using ``boundary_sweep``
+  is marked ``slow``. A test that reaches a server without its marker fails
+  (``tests/servermarks.py``).
 - ``make_dump`` / ``read_dump``: build a small mysqldump text in memory (a MariaDB-style
   header and trailer around the given statements) and read it back with ``DumpReader``
   as ``[(table, values), ...]``.
@@ -18,6 +24,8 @@ from typing import Any
 import pytest
 
 import mariadb as mariadb_helper
+import pgdb
+import servermarks
 from chatmigrate.dump import DumpReader
 from chatmigrate.errors import DumpError
 
@@ -72,7 +80,7 @@ def _refill_point(ends: list[int], after: int) -> int | None:
     after which the next read is smaller is where parsing first meets the end of the
     buffer (and where a boundary bug would show).
     """
-    sizes = [b - a for a, b in zip([0, *ends], ends)]
+    sizes = [b - a for a, b in zip([0, *ends], ends, strict=False)]
     for i in range(len(ends) - 1):
         if ends[i] > after and 0 < sizes[i + 1] < sizes[i]:
             return ends[i]
@@ -138,3 +146,28 @@ def mariadb() -> Iterator[mariadb_helper.MariaDB]:
         yield server
     finally:
         server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Any:
+    pgdb.require()
+    return pgdb
+
+
+FIXTURE_MARKS = {"mariadb": "mariadb", "postgres": "postgres", "boundary_sweep": "slow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in FIXTURE_MARKS and item.get_closest_marker(FIXTURE_MARKS[fixture]) is None:
+                item.add_marker(FIXTURE_MARKS[fixture])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    servermarks.CURRENT[0] = item
+
+
+def pytest_sessionfinish() -> None:
+    servermarks.CURRENT[0] = None

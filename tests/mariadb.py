@@ -1,13 +1,15 @@
 """Throw-away MariaDB databases for the tests.
 
 Finds the MariaDB server on 127.0.0.1:3306 (root, empty password; the unix socket is
-/run/mysqld/mysqld.sock), starts /usr/sbin/mariadbd if it is installed but not
+/run/mysqld/mysqld.sock; ``CHATMIGRATE_TEST_MYSQL_HOST`` / ``_PORT`` / ``_USER`` override
+host, port and user), starts /usr/sbin/mariadbd if it is installed but not
 running, creates uniquely named databases (dropped again by :meth:`MariaDB.drop_all`)
 and dumps them with the real ``mariadb-dump``.
 
 :func:`require` is what fixtures call: it returns a :class:`MariaDB`, or skips the
 test when MariaDB is not installed -- except on CI (``CI=true``), where a missing
-server is a failure, not a skip.
+server is a failure, not a skip. The test must be marked ``mariadb``
+(``tests/servermarks.py``); the ``mariadb`` fixture marks it.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any
 
 import pytest
 
-HOST = "127.0.0.1"
-PORT = 3306
-USER = "root"
+import servermarks
+
+HOST = os.environ.get("CHATMIGRATE_TEST_MYSQL_HOST", "127.0.0.1")
+PORT = int(os.environ.get("CHATMIGRATE_TEST_MYSQL_PORT", "3306"))
+USER = os.environ.get("CHATMIGRATE_TEST_MYSQL_USER", "root")
 PASSWORD = ""
 SOCKET = "/run/mysqld/mysqld.sock"
 DAEMON = "/usr/sbin/mariadbd"
@@ -53,7 +57,7 @@ def _probe() -> str | None:
     """None when the server answers over TCP, else the connection error."""
     try:
         _connect().close()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -160,6 +164,7 @@ class MariaDB:
 
 def require() -> MariaDB:
     """A usable server, or skip (fail when ``CI=true``) saying why there is none."""
+    servermarks.check("mariadb", f"MariaDB ({HOST}:{PORT})")
     try:
         ensure_server()
     except Unavailable as exc:

@@ -1,13 +1,16 @@
 """Throw-away PostgreSQL databases for the Phase 6 tests.
 
 :func:`throwaway` creates a uniquely named database on 127.0.0.1:5432 (user postgres,
-trust auth), applies the target schema with ``chatmigrate.postgres.db.create_schema``
+trust auth; ``CHATMIGRATE_TEST_PG_HOST`` / ``_PORT`` / ``_USER`` override them), applies the target schema with ``chatmigrate.postgres.db.create_schema``
 and drops it again (``WITH (FORCE)``) when the block ends. :func:`require` is what
 fixtures call first: it skips the test when PostgreSQL is unreachable -- except on CI
 (``CI=true``), where that is a failure.
 
 :class:`PgDatabase` carries the database's name and URL plus a few read helpers the
 tests share (counts, a full snapshot of the Phase 6 tables, the index names).
+
+A test that reaches the server (:func:`require`, :func:`url_for`) must be marked
+``postgres`` (``tests/servermarks.py``); the ``postgres`` fixture marks it.
 """
 
 from __future__ import annotations
@@ -20,9 +23,13 @@ from typing import Any
 
 import pytest
 
+import servermarks
+
 psycopg = pytest.importorskip("psycopg")
 
-HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
+HOST = os.environ.get("CHATMIGRATE_TEST_PG_HOST", "127.0.0.1")
+PORT = int(os.environ.get("CHATMIGRATE_TEST_PG_PORT", "5432"))
+USER = os.environ.get("CHATMIGRATE_TEST_PG_USER", "postgres")
 PHASE6_TABLES = ("chats", "chat_messages", "media")
 # every column, in a stable order, so two snapshots compare value by value
 _SNAPSHOT = {
@@ -35,6 +42,7 @@ _SNAPSHOT = {
 
 
 def url_for(dbname: str, *, password: str | None = None, port: int = PORT) -> str:
+    servermarks.check("postgres", f"PostgreSQL ({HOST}:{port})")
     auth = f"{USER}:{password}" if password is not None else USER
     return f"postgresql://{auth}@{HOST}:{port}/{dbname}"
 
@@ -45,6 +53,7 @@ def _admin() -> Any:
 
 def require() -> None:
     """Return when PostgreSQL answers; else skip (fail when ``CI=true``) saying why."""
+    servermarks.check("postgres", f"PostgreSQL ({HOST}:{PORT})")
     try:
         _admin().close()
     except psycopg.Error as exc:
@@ -74,7 +83,7 @@ class PgDatabase:
             return conn.execute(sql, params).rowcount
 
     def count(self, table: str, where: str = "TRUE") -> int:
-        assert table in PHASE6_TABLES + ("bookings", "profiles")
+        assert table in (*PHASE6_TABLES, "bookings", "profiles")
         return self.query(f"SELECT count(*) FROM public.{table} WHERE {where}")[0][0]
 
     def counts(self) -> dict[str, int]:

@@ -25,7 +25,7 @@ import json
 import subprocess
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def _case(value: str, case: str) -> str:
 
 def utc(value: datetime) -> datetime:
     """A legacy wall-time value as the aware UTC datetime PostgreSQL returns."""
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 @dataclass(eq=False)

@@ -367,17 +367,21 @@ def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: s
 @click.option("--out", "out_dir", default=".demo", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the world and the phase files go.")
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
-              help="Use this server (a fresh database chatmigrate_demo is created on it). "
+              help="Use this server (a fresh database, --database-name, is created on it). "
                    "Default: a throw-away embedded PostgreSQL.")
+@click.option("--database-name", default="chatmigrate_demo", show_default=True, metavar="NAME",
+              help="The database the demo drops and re-creates on that server; must start with chatmigrate_demo "
+                   "(so two demos on one server can each have their own).")
 @click.option("--keep", is_flag=True, help="Leave the embedded PostgreSQL running and print its URL.")
 @click.pass_context
-def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_url: str | None, keep: bool) -> None:
+def demo(ctx: click.Context, messages: int, seed: int, out_dir: Path, database_url: str | None, database_name: str,
+         keep: bool) -> None:
     """Generate a legacy world, migrate it into PostgreSQL, and check it against the truth."""
     from .demo import demo as run_demo
 
     def go() -> int:
         res = run_demo(out_dir, messages=messages, seed=seed, url=database_url, keep=keep,
-                       progress=RichProgress(), on_step=print_demo_step)
+                       database_name=database_name, progress=RichProgress(), on_step=print_demo_step)
         print_demo(res, show_server=keep and not database_url)
         return 0 if res.agrees and res.run.success else 1
 

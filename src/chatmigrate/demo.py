@@ -1,7 +1,8 @@
 """The demo: a synthetic legacy marketplace migrated end to end, checked against its truth.
 
 Owns: generating a world (``synth``), getting a PostgreSQL (a throw-away embedded one,
-or a fresh ``chatmigrate_demo`` database on the server a URL names), creating the
+or a fresh ``chatmigrate_demo`` database -- or another name starting so, see
+:func:`check_database_name` -- on the server a URL names), creating the
 target tables and seeding the Phase 1-4 rows, running Phase 6 (``steps.run``), and
 comparing the outcome with ``truth.json``, which the generator wrote by construction
 and which no migration code reads. Last, the impact report (``plan``) shows what link
@@ -12,6 +13,7 @@ Does not own: printing (``cli``), any step's logic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,13 +22,16 @@ from typing import Any
 
 from psycopg import conninfo, sql
 
+from .errors import UsageError
+from .postgres import db
 from .progress import NO_PROGRESS, Progress
 from .steps.plan import plan
 from .steps.run import RunResult, run
 from .synth import SynthSummary, generate, read_truth
-from .postgres import db
 
 DEMO_DATABASE = "chatmigrate_demo"
+# the demo drops and re-creates its database: only names that say they are the demo's
+_DEMO_NAME = re.compile(r"chatmigrate_demo[a-z0-9_]{0,47}").fullmatch
 
 
 @dataclass(slots=True)
@@ -53,8 +58,19 @@ def _server(url: str | None, keep: bool) -> Iterator[str]:
         yield u
 
 
+def check_database_name(name: str) -> None:
+    """Refuse a name that is not evidently the demo's (the demo drops that database first)."""
+    if not _DEMO_NAME(name):
+        raise UsageError(
+            f"--database-name {name!r} is not a demo database name: the demo drops and re-creates it, so the name "
+            "must be chatmigrate_demo, optionally followed by up to 47 lowercase letters, digits or _ "
+            "(e.g. chatmigrate_demo_2)."
+        )
+
+
 def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
     """(Re)create database ``name`` on the server ``server_url`` points at; return its conninfo."""
+    check_database_name(name)
     with db.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -90,14 +106,16 @@ def demo(
     seed: int = 1,
     url: str | None = None,
     keep: bool = False,
+    database_name: str = DEMO_DATABASE,
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
 ) -> DemoResult:
+    check_database_name(database_name)  # before the world is generated: a bad name costs nothing
     world = generate(out_dir, messages=messages, seed=seed, progress=progress)
     if on_step:
         on_step("world", world)
     with _server(url, keep) as server_url:
-        target = fresh_database(server_url)
+        target = fresh_database(server_url, database_name)
         db.create_schema(target)
         db.seed_from_csv(target, world.seed_dir)
         if on_step:

@@ -99,7 +99,7 @@ def test_helpers_match_the_standard_library() -> None:
         bits = rng.getrandbits(128)
         assert uuid4(bits) == str(uuid.UUID(int=bits, version=4))
         t, us = rng.randrange(0, 2**31), rng.choice((0, rng.randrange(10**6)))
-        assert iso_time(t, us) == dt.datetime.fromtimestamp(t, dt.timezone.utc).replace(microsecond=us).isoformat()
+        assert iso_time(t, us) == dt.datetime.fromtimestamp(t, dt.UTC).replace(microsecond=us).isoformat()
 
 
 def test_bad_arguments(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def chatmigrate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> sub
 
 
 def with_password(url: str, password: str = PASSWORD) -> str:
-    return url.replace("postgresql://postgres@", f"postgresql://postgres:{password}@")
+    return url.replace(f"postgresql://{pgdb.USER}@", f"postgresql://{pgdb.USER}:{password}@")
 
 
 def assert_secret_kept(proc: subprocess.CompletedProcess[str], root: Path, secret: str = PASSWORD) -> None:
@@ -185,7 +185,7 @@ def test_bad_input_exit_2_with_one_error_line(world: World, tmp_path: Path, case
 def test_password_never_shown_even_when_the_url_is_malformed(tmp_path: Path, password: str, command: str) -> None:
     """libpq quotes the offending password in its parse error; chatmigrate must not repeat it anywhere."""
     pgdb.require()
-    url = f"postgresql://postgres:{password}@127.0.0.1:5432/postgres"
+    url = pgdb.url_for("postgres", password=password)
     temp = tmp_path / "temp"
     temp.mkdir()  # phase inputs that pass run's preflight up to the database connection
     (temp / "user-id-mapping.json").write_text('{"metadata": {}, "mapping": {}}')

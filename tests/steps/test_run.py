@@ -12,12 +12,14 @@ import time
 
 import pytest
 
+from chatmigrate.postgres.db import seed_from_csv
 from chatmigrate.steps.create import ThresholdExceeded
 from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
-from chatmigrate.postgres.db import seed_from_csv
 from pgdb import throwaway
 from synthfiles import fresh_temp_dir
+
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")

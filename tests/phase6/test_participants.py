@@ -8,21 +8,19 @@ previous implementation lost them). Validation, re-runs and rollback work the sa
 
 from __future__ import annotations
 
-
 import pytest
 
 from chatmigrate.dump import read_rows
 from chatmigrate.errors import ChatmigrateError
-from chatmigrate.phase6 import links
+from chatmigrate.phase6 import links, rules
 from chatmigrate.phase6 import records as r
-from chatmigrate.phase6 import rules
+from chatmigrate.postgres.db import create_schema, seed_from_csv
 from chatmigrate.steps.classify import load_phase_inputs
 from chatmigrate.steps.create import create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
 from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
-from chatmigrate.postgres.db import create_schema, seed_from_csv
 from pgdb import throwaway
 from synthfiles import fresh_temp_dir
 
@@ -82,6 +80,7 @@ def _oracle(world) -> tuple[int, int]:
     return len(pairs), messages
 
 
+@pytest.mark.postgres
 def test_run_detects_the_schema_and_migrates_every_mapped_pair(world, tmp_path):
     pairs, messages = _oracle(world)
     with throwaway("pairs", schema=False) as db:
@@ -106,6 +105,7 @@ def test_run_detects_the_schema_and_migrates_every_mapped_pair(world, tmp_path):
         assert db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
 
 
+@pytest.mark.postgres
 def test_create_refuses_a_file_extracted_for_the_other_schema(world, tmp_path):
     with throwaway("pairs_mismatch", schema=False) as db:
         create_schema(db.url, "participants")

@@ -1,7 +1,7 @@
 """The plan's SQL validation suite (``chatmigrate.postgres.suite``) against a real PostgreSQL.
 
 One throw-away database per module (``cm_suite_<random>`` on 127.0.0.1:5432, user
-postgres), the target schema, and a tiny consistent dataset: 2 customers, 2 stylists,
+postgres, or as ``tests/pgdb.py`` is told by the environment), the target schema, and a tiny consistent dataset: 2 customers, 2 stylists,
 5 bookings, 4 chats, 7 messages from both roles, one image message (content ``''``) with
 its ``chat_image`` media row. On it every check runs without ERROR and the suite passes.
 Each breakage is then applied inside the test's transaction (DDL included), the
@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 
 from chatmigrate.postgres import suite
+from pgdb import HOST, PORT, USER
 
 psycopg = pytest.importorskip("psycopg")
 
 pytestmark = pytest.mark.postgres
 
-HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
-T0 = datetime(2024, 3, 10, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 10, 10, 0, tzinfo=UTC)
 
 C1, C2, S1, S2 = (uuid.uuid4() for _ in range(4))
 B_DONE1, B_CONF, B_DONE2, B_PEND, B_CANC = (uuid.uuid4() for _ in range(5))

@@ -228,6 +228,7 @@ rows_strategy = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(texts, st.binary(max_size=20), st.integers(), st.none()), min_size=1, max_size=6))
 def test_tuple_regex_and_value_scanner_agree(values: list[object]) -> None:
@@ -246,6 +247,7 @@ CREATE = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     rows=rows_strategy,

@@ -212,14 +212,14 @@ def test_rows_equal_the_server(legacy, layout: str, table: str) -> None:  # type
     rows, reader = read(legacy, layout, [table])
     assert {r.table for r in rows} <= {table}
     assert all(list(r.values) == columns for r in rows), f"columns {columns}"
-    for r, server_row in zip(rows, server_rows):
-        for (name, field_type), value, server_value in zip(fields, r.values.values(), server_row):
+    for r, server_row in zip(rows, server_rows, strict=True):
+        for (name, field_type), value, server_value in zip(fields, r.values.values(), server_row, strict=True):
             if server_value is not None:
                 assert type(value) is python_type(field_type, server_value), f"{table}.{name} = {value!r}"
     got = [[canon(v) for v in r.values.values()] for r in rows]
     want = [[canon(v) for v in row] for row in server_rows]
     assert len(got) == len(want)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert g == w, f"row id {w[0]!r}"
     assert reader.completed and reader.tables[table].rows == len(want)
 

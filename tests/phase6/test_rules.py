@@ -8,7 +8,7 @@ removal, images, timestamps.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -188,7 +188,7 @@ def test_image_message(url, name):
         ("2024-03-01 10:00:00.5", None, "2024-03-01T10:00:00.500000Z"),
         ("2024-07-01 12:00:00", ZoneInfo("Europe/Oslo"), "2024-07-01T10:00:00.000000Z"),
         ("2024-01-01 00:30:00", ZoneInfo("Europe/Oslo"), "2023-12-31T23:30:00.000000Z"),
-        ("2024-01-01 00:30:00", timezone.utc, "2024-01-01T00:30:00.000000Z"),
+        ("2024-01-01 00:30:00", UTC, "2024-01-01T00:30:00.000000Z"),
         ("0000-00-00 00:00:00", None, None),
         ("", None, None),
         (None, None, None),
@@ -217,5 +217,5 @@ def test_utc_iso(value, tz, expected):
 def test_extraction_alerts(chat_reasons, message_reasons, active, processed, expected):
     alerts = rules.extraction_alerts(chat_reasons, message_reasons, active, processed)
     assert len(alerts) == len(expected)
-    for alert, start in zip(alerts, expected):
+    for alert, start in zip(alerts, expected, strict=True):
         assert alert.startswith(start)
