@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -31,19 +31,22 @@ from ..errors import (
     InvalidTextError,
     MalformedStatementError,
     MissingColumnsError,
+    MissingRequiredColumnError,
     RowTooLargeError,
     TruncatedDumpError,
+    UnexpectedInputError,
     UsageError,
 )
 from ..progress import NO_PROGRESS, Progress
 from . import statements as st
-from .source import Input, open_source
+from .source import Input, SourceDamaged, open_source
 from .tokens import BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
 
 CHUNK_SIZE = 4 << 20
 MAX_ROW_BYTES = 64 << 20
 _HEAD_WINDOW = 1 << 16
-_WORD_RE = re.compile(rb"[A-Za-z_]+")
+_WORD_RE = st.WORD_RE
+_BOM = b"\xef\xbb\xbf"
 _WS_RE = re.compile(rb"[ \t\r\n]*")
 
 
@@ -83,9 +86,13 @@ class DumpReader:
         progress: Progress = NO_PROGRESS,
         chunk_size: int = CHUNK_SIZE,
         max_row_bytes: int = MAX_ROW_BYTES,
+        required_columns: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.source = source
         self.wanted = None if tables is None else frozenset(tables)
+        # table -> columns that must be in its column list before any of its rows is yielded
+        self.required = {t: tuple(c) for t, c in (required_columns or {}).items()
+                         if self.wanted is None or t in self.wanted}
         self.progress = progress
         self.chunk_size = chunk_size
         self.max_row_bytes = max_row_bytes
@@ -103,6 +110,7 @@ class DumpReader:
         self._skip_re = st.SKIP_BODY_RE
         self._in: Input | None = None
         self._plans: dict[tuple[str, bytes | None], tuple[Any, ...]] = {}
+        self._count = 0  # statements seen (an empty or comment-only file is not a dump)
 
     # ------------------------------------------------------------------ buffer
 
@@ -112,10 +120,13 @@ class DumpReader:
         if self.eof:
             return False
         keep = self.pos
+        want = max(self.chunk_size, len(self.buf) - keep)  # grow geometrically for big rows
+        try:
+            data = self._in.read(want)
+        except SourceDamaged as exc:
+            raise exc.error(**self._where(len(self.buf))) from exc.__cause__
         self.lines += self.buf.count(b"\n", 0, keep)
         self.base += keep
-        want = max(self.chunk_size, len(self.buf) - keep)  # grow geometrically for big rows
-        data = self._in.stream.read(want)
         self.buf = self.buf[keep:] + data
         self.pos = 0
         if data:
@@ -157,8 +168,13 @@ class DumpReader:
         tables = f" ({', '.join(sorted(self.wanted))})" if self.wanted else ""
         self.progress.start(f"reading {Path(self.name).name}{tables}", self._in.total, "bytes")
         try:
+            self._start()
             for batch in self._statements():
                 yield from batch
+            if not self._count:
+                what = "is empty" if self.base + len(self.buf) == 0 else "holds no SQL statement"
+                raise UnexpectedInputError(f"the file {what}", advice="it is not a mysqldump/mariadb-dump output; check the path",
+                                           **self._where(self.pos))
         except (DumpError, UsageError):
             raise
         except OSError as exc:  # e.g. a corrupt gzip stream
@@ -168,6 +184,20 @@ class DumpReader:
             self.progress.finish()
         self.completed = b"-- Dump completed" in self._tail
 
+    def _start(self) -> None:
+        """A leading UTF-8 byte-order mark is skipped (the MariaDB client accepts it there,
+        and only there); a UTF-16 file is refused with what to do."""
+        self._ensure(4)
+        head = self.buf[:4]
+        if head.startswith(_BOM):
+            self.pos = 3
+        elif head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) == 4 and (head[1] == head[3] == 0 or head[0] == head[2] == 0)):
+            raise UnexpectedInputError(
+                "the file is UTF-16 text, not the UTF-8 that mysqldump writes",
+                advice="re-create the dump with mariadb-dump --result-file=FILE (a PowerShell redirect writes UTF-16) or convert it with iconv -f UTF-16 -t UTF-8",
+                **self._where(0),
+            )
+
     def _statements(self) -> Iterator[list[Row]]:
         while True:
             self._skip_gap()
@@ -175,6 +205,7 @@ class DumpReader:
                 break  # _skip_gap only returns at the end of the buffer at EOF
             self._ensure(_HEAD_WINDOW)
             buf, pos = self.buf, self.pos
+            self._count += 1
             if buf.startswith(self._delim, pos) or buf[pos] == 59:
                 self.pos = pos + (len(self._delim) if buf.startswith(self._delim, pos) else 1)
                 continue
@@ -186,8 +217,25 @@ class DumpReader:
                 self._create_table(head)
             elif word == b"DELIMITER":
                 self._delimiter()
-            else:
+            elif word in st.STATEMENT_WORDS or self._lead_word(pos):
                 self._skip_statement(keep=False)
+            elif self.eof and word_m and word_m.end() == len(buf) and any(w.startswith(word) for w in st.STATEMENT_WORDS):
+                raise TruncatedDumpError("the dump ends in the middle of a statement", **self._where(pos))
+            else:
+                raise UnexpectedInputError("unexpected input where a statement should begin", **self._where(pos))
+
+    def _lead_word(self, pos: int) -> bool:
+        """In a DELIMITER block: does the statement at ``pos`` open with comments and then
+        one of mysqldump's statement words (``/*!50003 CREATE*/ ...``)? Data in such a
+        comment (``/*!50003 INSERT``) would be run by the client: it is refused."""
+        if self._delim == b";" or not self.buf.startswith(b"/*", pos):
+            return False
+        end = st.STATEMENT_LEAD_RE.match(self.buf, pos).end()  # type: ignore[union-attr]
+        word_m = _WORD_RE.match(self.buf, end)
+        word = word_m.group(0).upper() if word_m else b""
+        if word in (b"INSERT", b"REPLACE"):
+            raise UnexpectedInputError("an INSERT inside a version comment, which is not read", **self._where(pos))
+        return word in st.STATEMENT_WORDS
 
     def _skip_gap(self) -> None:
         """Move past whitespace and comments between statements.
@@ -203,6 +251,11 @@ class DumpReader:
             unsure = end >= len(self.buf) - 1 or rest in (b"/*", b"--") or rest[:1] == b"#"
             if unsure and self._fill():
                 continue
+            if self.buf.find(b"!", self.pos, end) >= 0:  # a version comment: the client runs it
+                hidden = st.DATA_IN_COMMENT_RE.search(self.buf, self.pos, end)
+                if hidden is not None:
+                    raise UnexpectedInputError("an INSERT inside a version comment, which is not read",
+                                               **self._where(hidden.start()))
             self.pos = end
             if rest == b"/*" and gap is st.GAP_RE:
                 raise TruncatedDumpError("the dump ends inside a /* comment */", **self._where(end))
@@ -225,6 +278,9 @@ class DumpReader:
                 text = self.buf[self.pos : p] if keep else b""
                 self.pos = p + len(self._delim)
                 return text
+            if not keep and self.buf[p : p + 1] in (b"'", b'"'):
+                p = self._skip_string(p)  # a value of any size, in bounded memory
+                continue
             # stopped early: an unterminated quote or comment, the end of the buffer,
             # or the first bytes of a multi-byte delimiter cut by the end of the buffer
             if p == len(self.buf):
@@ -239,6 +295,27 @@ class DumpReader:
             p -= self.pos  # _fill drops everything before self.pos
             if not self._fill():
                 raise TruncatedDumpError("the dump ends in the middle of a statement", **self._at(mark))
+
+    def _skip_string(self, p: int) -> int:
+        """Move past the quoted string opening at ``p`` (which the buffer does not hold
+        whole), reading on and dropping what was passed; return the position after it."""
+        mark = self._mark(p)
+        quote = self.buf[p]
+        body = st.STRING_BODY_RE[self.buf[p : p + 1]]
+        p += 1
+        while True:
+            p = body.match(self.buf, p).end()  # type: ignore[union-attr]
+            if p + 1 < len(self.buf):  # stopped at a quote whose next byte is known
+                if self.buf[p + 1] != quote:
+                    return p + 1
+                p += 2  # a doubled quote
+                continue
+            self.pos = p  # keep only a final quote or backslash, whose meaning the next byte decides
+            if not self._fill():
+                if self.buf[self.pos : self.pos + 1] == bytes([quote]):
+                    return self.pos + 1
+                raise TruncatedDumpError("the dump ends inside a quoted string", **self._at(mark))
+            p = self.pos
 
     def _delimiter(self) -> None:
         m = st.DELIMITER_RE.match(self.buf, self.pos)
@@ -258,6 +335,15 @@ class DumpReader:
         info = self.tables.setdefault(name, TableInfo(name))
         info.columns = tuple(st.parse_columns(body))
         info.create_line = self._at(mark)["line"]
+        self._require(name, [c.name for c in info.columns], mark)
+
+    def _require(self, table: str, names: list[str], mark: tuple[int, bytes, int, int]) -> None:
+        """The column contract: a table read for its rows has every column the caller needs."""
+        required = self.required.get(table)
+        if required:
+            missing = [c for c in required if c not in names]
+            if missing:
+                raise MissingRequiredColumnError(missing=missing, found=names, table=table, **self._at(mark))
 
     def _insert(self) -> Iterator[list[Row]]:
         m = st.INSERT_HEAD_RE.match(self.buf, self.pos)
@@ -283,6 +369,7 @@ class DumpReader:
         once, not per statement (``--skip-extended-insert`` dumps have one per row)."""
         if column_list is not None:
             names = st.identifier_list(column_list)
+            self._require(info.name, names, self._mark(self.pos))
         elif info.columns:
             names = [c.name for c in info.columns]
         else:
