@@ -131,8 +131,8 @@ class RowTooLargeError(DumpError):
     """A single value, row or statement larger than the reader's memory bound."""
 
     advice = (
-        "a string is probably not terminated; if the row is genuinely this large, "
-        "raise the limit with --max-row-mb"
+        "a string is probably not terminated; if a row of a table being read is genuinely this "
+        "large, chatmigrate inspect --max-row-mb N reads it (the Phase 6 steps keep the 64 MB limit)"
     )
 
 

@@ -291,7 +291,7 @@ class DumpReader:
             if not keep:
                 self.pos = p
             if len(self.buf) - self.pos > self.max_row_bytes:
-                raise RowTooLargeError("a statement or quoted string is larger than the row size limit", **self._at(mark))
+                raise RowTooLargeError(f"a statement or quoted string is larger than the row size limit ({self._limit()})", **self._at(mark))
             p -= self.pos  # _fill drops everything before self.pos
             if not self._fill():
                 raise TruncatedDumpError("the dump ends in the middle of a statement", **self._at(mark))
@@ -316,6 +316,10 @@ class DumpReader:
                     return self.pos + 1
                 raise TruncatedDumpError("the dump ends inside a quoted string", **self._at(mark))
             p = self.pos
+
+    def _limit(self) -> str:
+        mb = self.max_row_bytes / (1 << 20)
+        return f"{mb:g} MB" if mb >= 1 else f"{self.max_row_bytes} bytes"
 
     def _delimiter(self) -> None:
         m = st.DELIMITER_RE.match(self.buf, self.pos)
@@ -457,7 +461,7 @@ class DumpReader:
             if status == "error":
                 raise MalformedStatementError(a, table=table, **self._where(at))
             if len(self.buf) - self.pos > self.max_row_bytes:
-                raise RowTooLargeError("a row is larger than the row size limit", table=table, **self._at(mark))
+                raise RowTooLargeError(f"a row is larger than the row size limit ({self._limit()})", table=table, **self._at(mark))
             if not self._fill():
                 raise TruncatedDumpError("the dump ends in the middle of a row", table=table, **self._at(mark))
 
@@ -494,9 +498,10 @@ def scan_dump(
     tables: Iterable[str] | None = None,
     *,
     progress: Progress = NO_PROGRESS,
+    max_row_bytes: int = MAX_ROW_BYTES,
 ) -> DumpReader:
     """Read a whole dump and return the reader, whose ``tables`` then hold counts."""
-    reader = DumpReader(source, tables, progress=progress)
+    reader = DumpReader(source, tables, progress=progress, max_row_bytes=max_row_bytes)
     for _ in reader:
         pass
     return reader
