@@ -40,7 +40,7 @@ COLS = ("id", "t", "b", "d", "f")
 
 
 def row(*values: object) -> tuple[str, dict[str, object]]:
-    return ("v", dict(zip(COLS, values)))
+    return ("v", dict(zip(COLS, values, strict=True)))
 
 
 N = b"NULL"
@@ -70,7 +70,7 @@ ROWS = [c[2] for c in VALUE_CASES]
 
 
 @pytest.mark.parametrize("chunk_size", [*CHUNK_SIZES, 1 << 22])
-@pytest.mark.parametrize(("tup", "expected"), list(zip(TUPLES, ROWS)), ids=CASE_IDS)
+@pytest.mark.parametrize(("tup", "expected"), list(zip(TUPLES, ROWS, strict=True)), ids=CASE_IDS)
 def test_each_value_case(make_dump, read_dump, tup: bytes, expected, chunk_size: int) -> None:  # type: ignore[no-untyped-def]
     data = make_dump(CREATE_V, b"INSERT INTO `v` VALUES\n" + tup + b";")
     assert read_dump(data, ["v"], chunk_size=chunk_size) == [expected]
@@ -158,7 +158,7 @@ def test_row_offsets_point_at_the_tuple(make_dump) -> None:  # type: ignore[no-u
     data = make_dump(CREATE_V, LAYOUTS["mariadb-row-per-line"], LAYOUTS["mysql8-one-line"])
     rows = list(read_rows(io.BytesIO(data), ["v"]))
     assert len(rows) == 2 * len(VALUE_CASES)
-    for r, tup in zip(rows, TUPLES + TUPLES):
+    for r, tup in zip(rows, TUPLES + TUPLES, strict=True):
         assert data.startswith(tup, r.offset), f"row {r.values['id']}: offset {r.offset} is at {data[r.offset:r.offset + 6]!r}"
 
 
@@ -209,11 +209,11 @@ def test_truncated_at_every_byte_of_the_inserts(make_dump) -> None:  # type: ign
             assert inside, f"cut at {cut} is between statements, yet {exc!r}"
             assert exc.path == "<stream>" and exc.offset is not None and exc.offset <= cut, f"cut at {cut}"
             assert got == full[: len(got)], f"cut at {cut}: a garbled row before the error"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             pytest.fail(f"cut at {cut}: {type(exc).__name__} is not a DumpError: {exc}")
         else:
             assert not inside, f"cut at {cut} inside an INSERT went unnoticed, rows {got}"
-            complete = sum(n for (_, b, _), (_, n) in zip(spans, TRUNCATION_INSERTS) if b <= cut)
+            complete = sum(n for (_, b, _), (_, n) in zip(spans, TRUNCATION_INSERTS, strict=True) if b <= cut)
             assert got == full[:complete], f"cut at {cut}"
 
 

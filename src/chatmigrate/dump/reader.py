@@ -18,6 +18,7 @@ naming the file, line, byte offset and table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -401,7 +402,7 @@ class DumpReader:
         append = batch.append
         try:
             while True:
-                m = fast_match(buf, pos)  # type: ignore[operator]
+                m = fast_match(buf, pos)
                 try:
                     if m is not None:
                         g = m.groups()
@@ -416,7 +417,7 @@ class DumpReader:
                             buf, pos, base = self.buf, self.pos, self.base
                             pos = _WS_RE.match(buf, pos).end()  # type: ignore[union-attr]
                             g = (*raw, sep)
-                        values = dict(zip(names, [c(r) for c, r in zip(convs, g)]))
+                        values = dict(zip(names, [c(r) for c, r in zip(convs, g, strict=False)], strict=True))
                 except (BadText, UnicodeDecodeError):
                     self.pos = pos
                     start = (base + m.start()) if m is not None else offset
@@ -447,7 +448,7 @@ class DumpReader:
     def _slow_tuple(self, n: int, table: str) -> tuple[Any, bytes, int]:
         mark = self._mark(self.pos)
         while True:
-            status, a, b, at, *start = scan_tuple(self.buf, self.pos)
+            status, a, b, at, *start = scan_tuple(self.buf, self.pos)  # type: ignore[var-annotated]
             if status == "ok":
                 if len(a) != n:
                     raise ColumnCountError(
@@ -470,11 +471,9 @@ class DumpReader:
         raws = scan_tuple(self.buf, offset - self.base)[1] or []
         key = None
         column = names[0]
-        try:
+        with contextlib.suppress(BadText):
             key = str(to_text(raws[0])) if raws else None
-        except BadText:
-            pass
-        for name, conv, raw in zip(names, convs, raws):
+        for name, conv, raw in zip(names, convs, raws, strict=False):
             try:
                 conv(raw)
             except BadText:

@@ -104,12 +104,12 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Input:
             closers = [raw]
     else:
         raw, name, total, closers = source, getattr(source, "name", "<stream>"), None, []
-    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+    buffered: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
         stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
         closers.insert(0, stream)
     else:
-        stream = buffered  # type: ignore[assignment]
+        stream = buffered
     return Input(stream, raw if total is not None else None, total, str(name), closers, stream is not buffered)
 
 
