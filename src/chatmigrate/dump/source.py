@@ -32,8 +32,8 @@ class SourceDamaged(Exception):
 
     def error(self, **where: Any) -> DumpError:
         if self.truncated:
-            return TruncatedDumpError(f"the gzip file ends before its end-of-stream marker ({self.detail})", **where)
-        return CorruptDumpError(f"the gzip data is damaged ({self.detail})", **where)
+            return TruncatedDumpError("the gzip file ends before its end-of-stream marker (the uncompressed data stops here)", **where)
+        return CorruptDumpError(f"the gzip data is damaged ({self.detail}; the uncompressed data stops here)", **where)
 
 
 _GZIP_ERRORS = (EOFError, zlib.error, OSError)  # gzip.BadGzipFile is an OSError
