@@ -71,6 +71,7 @@ def fill(mariadb: Any, database: str, *, rename: tuple[str, str] | None = None) 
             cur.execute(statement)
         if rename is not None:
             table, column = rename
+            cur.execute("DROP VIEW active_chat")  # it names chat's columns
             cur.execute(f"ALTER TABLE `{table}` RENAME COLUMN `{column}` TO `{column}_renamed`")
 
 

@@ -107,7 +107,7 @@ def test_a_damaged_gz_is_refused(plain: bytes, packed: dict[str, bytes], damage:
         # decode to other bytes that still parse (rows are streamed, so some are yielded
         # before the CRC refuses the file) or to SQL the reader refuses first. Either
         # way the read fails: no step that reads this file can succeed.
-        rows, error = read(bytes(data))
+        _, error = read(bytes(data))
         assert isinstance(error, DumpError), error
         return
     error = check_damage(plain, bytes(data), CorruptDumpError)
