@@ -1,76 +1,57 @@
-"""Streaming a mysqldump file into rows.
+"""Streaming a mysqldump file into rows: the loop that dispatches statements.
 
-Owns: the sliding byte buffer (memory stays at about two chunks plus the largest row,
-however large the dump), line and byte-offset bookkeeping for errors, progress in
-bytes, and the loop that dispatches statements: ``CREATE TABLE`` gives a table's
-columns, ``INSERT``/``REPLACE`` rows of the wanted tables are yielded in file order,
-everything else (other tables included) is skipped without parsing its values.
+Owns: what may stand between and at the start of statements. Between statements only
+whitespace, comments (``-- ``, ``#``, ``/* */``) and version comments (``/*!NNNNN ...*/``,
+``/*M!...*/``); a statement must open with one of the words mysqldump and mariadb-dump
+write (``statements.STATEMENT_WORDS``); anything else, in any table, is refused as
+:class:`~chatmigrate.errors.UnexpectedInputError` (the MariaDB client refuses it too,
+and skipping it could skip the INSERT it is glued to). A UTF-8 byte-order mark is
+skipped at the start of the file only (as the client does); UTF-16, an empty file or
+one without any statement is refused. ``CREATE TABLE`` gives a table's columns,
+``INSERT``/``REPLACE`` rows of the wanted tables are yielded in file order (``inserts``),
+``DELIMITER`` changes the delimiter, every other statement is skipped (``window``).
 
-Does not own: opening files, gzip and stdin (``source``), the value grammar
-(``tokens``), the statement grammar (``statements``).
+Does not own: opening files, gzip and stdin (``source``), the buffer (``window``), rows
+(``inserts``), the value grammar (``tokens``), the statement grammar (``statements``).
 Nothing here knows about chats.
 
 Guarantees: an INSERT for a wanted table is never skipped; a row is yielded only when
-it is complete; a dump cut mid-statement, a malformed value, a column count mismatch
-or a text value that is not UTF-8 raises a :class:`~chatmigrate.errors.DumpError`
-naming the file, line, byte offset and table.
+it is complete and its table has the required columns; a dump cut mid-statement, a
+damaged gzip stream, a malformed value, a column count mismatch or a text value that
+is not UTF-8 raises a :class:`~chatmigrate.errors.DumpError` naming the file, line,
+byte offset and table.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import BinaryIO
 
 from ..errors import (
-    ColumnCountError,
     DumpError,
-    InvalidTextError,
     MalformedStatementError,
-    MissingColumnsError,
-    MissingRequiredColumnError,
-    RowTooLargeError,
     TruncatedDumpError,
     UnexpectedInputError,
     UsageError,
 )
 from ..progress import NO_PROGRESS, Progress
 from . import statements as st
-from .source import Input, SourceDamaged, open_source
-from .tokens import BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
+from .inserts import InsertReader, Row, TableInfo
+from .source import open_source
+
+__all__ = ["CHUNK_SIZE", "MAX_ROW_BYTES", "DumpReader", "Row", "TableInfo", "read_rows", "scan_dump"]
 
 CHUNK_SIZE = 4 << 20
 MAX_ROW_BYTES = 64 << 20
 _HEAD_WINDOW = 1 << 16
 _WORD_RE = st.WORD_RE
 _BOM = b"\xef\xbb\xbf"
-_WS_RE = re.compile(rb"[ \t\r\n]*")
 
 
-@dataclass(slots=True)
-class TableInfo:
-    """What the dump says about one table: its columns and how many rows were read."""
-
-    name: str
-    columns: tuple[st.Column, ...] = ()
-    rows: int = 0
-    inserts: int = 0
-    create_line: int | None = None
-
-
-class Row(NamedTuple):
-    """One row of a wanted table: column name -> value, and where its tuple starts."""
-
-    table: str
-    values: dict[str, Any]
-    offset: int  # byte offset of the tuple in the (uncompressed) dump
-
-
-class DumpReader:
+class DumpReader(InsertReader):
     """Iterate over the rows of the wanted tables of one dump, in file order.
 
     ``tables=None`` reads every table. After (or during) iteration, ``tables`` holds
@@ -94,72 +75,12 @@ class DumpReader:
         # table -> columns that must be in its column list before any of its rows is yielded
         self.required = {t: tuple(c) for t, c in (required_columns or {}).items()
                          if self.wanted is None or t in self.wanted}
-        self.progress = progress
-        self.chunk_size = chunk_size
-        self.max_row_bytes = max_row_bytes
-        self.tables: dict[str, TableInfo] = {}
+        self.tables = {}
         self.completed = False
-        self.name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<stream>"
-        # the sliding window
-        self.buf = b""
-        self.pos = 0
-        self.base = 0  # offset of buf[0] in the uncompressed stream
-        self.lines = 0  # newlines before buf[0]
-        self.eof = False
-        self._tail = b""
-        self._delim = b";"
-        self._skip_re = st.SKIP_BODY_RE
-        self._in: Input | None = None
-        self._plans: dict[tuple[str, bytes | None], tuple[Any, ...]] = {}
+        super().__init__(os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<stream>",
+                         progress, chunk_size, max_row_bytes)
+        self._plans = {}
         self._count = 0  # statements seen (an empty or comment-only file is not a dump)
-
-    # ------------------------------------------------------------------ buffer
-
-    def _fill(self) -> bool:
-        """Drop the consumed prefix and append the next chunk; False at end of input."""
-        assert self._in is not None
-        if self.eof:
-            return False
-        keep = self.pos
-        want = max(self.chunk_size, len(self.buf) - keep)  # grow geometrically for big rows
-        try:
-            data = self._in.read(want)
-        except SourceDamaged as exc:
-            raise exc.error(**self._where(len(self.buf))) from exc.__cause__
-        self.lines += self.buf.count(b"\n", 0, keep)
-        self.base += keep
-        self.buf = self.buf[keep:] + data
-        self.pos = 0
-        if data:
-            self._tail = (self._tail + data[-4096:])[-4096:]
-        else:
-            self.eof = True
-        self.progress.update(self._in.position(self.base + len(self.buf)))
-        return bool(data)
-
-    def _ensure(self, n: int) -> None:
-        while len(self.buf) - self.pos < n and self._fill():
-            pass
-
-    def _mark(self, p: int) -> tuple[int, bytes, int, int]:
-        """A cheap bookmark of position ``p``; its line number is counted only if needed."""
-        return (self.lines, self.buf, p, self.base)
-
-    @staticmethod
-    def _at_mark(name: str, mark: tuple[int, bytes, int, int]) -> dict[str, Any]:
-        lines, buf, p, base = mark
-        return {
-            "path": name,
-            "line": lines + buf.count(b"\n", 0, p) + 1,
-            "offset": base + p,
-            "excerpt": buf[p : p + 80],
-        }
-
-    def _at(self, mark: tuple[int, bytes, int, int]) -> dict[str, Any]:
-        return self._at_mark(self.name, mark)
-
-    def _where(self, p: int) -> dict[str, Any]:
-        return self._at(self._mark(p))
 
     # ------------------------------------------------------------------ driving
 
@@ -262,65 +183,6 @@ class DumpReader:
                 raise TruncatedDumpError("the dump ends inside a /* comment */", **self._where(end))
             return
 
-    # ------------------------------------------------------------------ statements
-
-    def _skip_statement(self, *, keep: bool) -> bytes:
-        """Move past the current statement; return its text when ``keep``.
-
-        Without ``keep`` the skipped bytes are dropped as it goes, so a statement of
-        any size is skipped in bounded memory (only a single quoted string must fit).
-        """
-        mark = self._mark(self.pos)
-        p = self.pos
-        while True:
-            m = self._skip_re.match(self.buf, p)
-            p = m.end()  # type: ignore[union-attr]
-            if self.buf.startswith(self._delim, p):
-                text = self.buf[self.pos : p] if keep else b""
-                self.pos = p + len(self._delim)
-                return text
-            if not keep and self.buf[p : p + 1] in (b"'", b'"'):
-                p = self._skip_string(p)  # a value of any size, in bounded memory
-                continue
-            # stopped early: an unterminated quote or comment, the end of the buffer,
-            # or the first bytes of a multi-byte delimiter cut by the end of the buffer
-            if p == len(self.buf):
-                for k in range(len(self._delim) - 1, 0, -1):
-                    if self.buf.endswith(self._delim[:k]):
-                        p -= k
-                        break
-            if not keep:
-                self.pos = p
-            if len(self.buf) - self.pos > self.max_row_bytes:
-                raise RowTooLargeError(f"a statement or quoted string is larger than the row size limit ({self._limit()})", **self._at(mark))
-            p -= self.pos  # _fill drops everything before self.pos
-            if not self._fill():
-                raise TruncatedDumpError("the dump ends in the middle of a statement", **self._at(mark))
-
-    def _skip_string(self, p: int) -> int:
-        """Move past the quoted string opening at ``p`` (which the buffer does not hold
-        whole), reading on and dropping what was passed; return the position after it."""
-        mark = self._mark(p)
-        quote = self.buf[p]
-        body = st.STRING_BODY_RE[self.buf[p : p + 1]]
-        p += 1
-        while True:
-            p = body.match(self.buf, p).end()  # type: ignore[union-attr]
-            if p + 1 < len(self.buf):  # stopped at a quote whose next byte is known
-                if self.buf[p + 1] != quote:
-                    return p + 1
-                p += 2  # a doubled quote
-                continue
-            self.pos = p  # keep only a final quote or backslash, whose meaning the next byte decides
-            if not self._fill():
-                if self.buf[self.pos : self.pos + 1] == bytes([quote]):
-                    return self.pos + 1
-                raise TruncatedDumpError("the dump ends inside a quoted string", **self._at(mark))
-            p = self.pos
-
-    def _limit(self) -> str:
-        mb = self.max_row_bytes / (1 << 20)
-        return f"{mb:g} MB" if mb >= 1 else f"{self.max_row_bytes} bytes"
 
     def _delimiter(self) -> None:
         m = st.DELIMITER_RE.match(self.buf, self.pos)
@@ -341,146 +203,6 @@ class DumpReader:
         info.columns = tuple(st.parse_columns(body))
         info.create_line = self._at(mark)["line"]
         self._require(name, [c.name for c in info.columns], mark)
-
-    def _require(self, table: str, names: list[str], mark: tuple[int, bytes, int, int]) -> None:
-        """The column contract: a table read for its rows has every column the caller needs."""
-        required = self.required.get(table)
-        if required:
-            missing = [c for c in required if c not in names]
-            if missing:
-                raise MissingRequiredColumnError(missing=missing, found=names, table=table, **self._at(mark))
-
-    def _insert(self) -> Iterator[list[Row]]:
-        m = st.INSERT_HEAD_RE.match(self.buf, self.pos)
-        if m is None:
-            raise MalformedStatementError(
-                "an INSERT statement whose table name or VALUES keyword cannot be read", **self._where(self.pos)
-            )
-        table = st.unquote_identifier(m.group(1))
-        info = self.tables.setdefault(table, TableInfo(table))
-        info.inserts += 1
-        if self.wanted is not None and table not in self.wanted:
-            self._skip_statement(keep=False)
-            return
-        key = (table, m.group(2))
-        plan = self._plans.get(key)
-        if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
-            plan = self._plans[key] = self._plan(info, m.group(2))
-        self.pos = m.end()
-        yield from self._tuples(info, *plan[1:])
-
-    def _plan(self, info: TableInfo, column_list: bytes | None) -> tuple[Any, ...]:
-        """How to read the rows of INSERTs into one table with one column list: computed
-        once, not per statement (``--skip-extended-insert`` dumps have one per row)."""
-        if column_list is not None:
-            names = st.identifier_list(column_list)
-            self._require(info.name, names, self._mark(self.pos))
-        elif info.columns:
-            names = [c.name for c in info.columns]
-        else:
-            raise MissingColumnsError(
-                "an INSERT has no column list and no CREATE TABLE came before it",
-                table=info.name,
-                **self._where(self.pos),
-            )
-        types = {c.name: c.type for c in info.columns}
-        convs = [converter_for(types.get(n, "text")) for n in names]
-        fast, build = fast_row(tuple(names), tuple(convs))
-        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match)
-
-    def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter], fast_match: Any,
-                build: Any, general: Any) -> Iterator[list[Row]]:
-        """Yield the rows of one INSERT, in batches (one generator hop per batch, not per
-        row). Three paths, fastest first: the regex specialised to the column kinds, the
-        general tuple regex, and the value-by-value scan (which also handles tuples cut by
-        the end of the buffer, and errors). A batch holds only complete rows."""
-        n = len(names)
-        table = info.name
-        buf, pos, base = self.buf, self.pos, self.base
-        count = 0
-        batch: list[Row] = []
-        append = batch.append
-        try:
-            while True:
-                m = fast_match(buf, pos)
-                try:
-                    if m is not None:
-                        g = m.groups()
-                        values = build(g)
-                    else:
-                        m = general(buf, pos)
-                        if m is not None:
-                            g = m.groups()
-                        else:
-                            self.pos = pos
-                            raw, sep, offset = self._slow_tuple(n, table)
-                            buf, pos, base = self.buf, self.pos, self.base
-                            pos = _WS_RE.match(buf, pos).end()  # type: ignore[union-attr]
-                            g = (*raw, sep)
-                        values = dict(zip(names, [c(r) for c, r in zip(convs, g, strict=False)], strict=True))
-                except (BadText, UnicodeDecodeError):
-                    self.pos = pos
-                    start = (base + m.start()) if m is not None else offset
-                    raise self._bad_text(table, names, convs, start) from None
-                except (ValueError, ArithmeticError) as exc:
-                    at = (m.start() if m is not None else self.pos)
-                    raise MalformedStatementError(
-                        f"a value cannot be converted ({exc})", table=table, **self._where(at)
-                    ) from None
-                if m is not None:
-                    offset = base + buf.index(b"(", m.start())
-                    pos = m.end()
-                count += 1
-                append(Row(table, values, offset))
-                if g[n] == b";":
-                    break
-                if len(batch) >= 512:
-                    self.pos = pos
-                    yield batch
-                    batch = []
-                    append = batch.append
-        finally:
-            info.rows += count
-        self.pos = pos
-        if batch:
-            yield batch
-
-    def _slow_tuple(self, n: int, table: str) -> tuple[Any, bytes, int]:
-        mark = self._mark(self.pos)
-        while True:
-            status, a, b, at, *start = scan_tuple(self.buf, self.pos)  # type: ignore[var-annotated]
-            if status == "ok":
-                if len(a) != n:
-                    raise ColumnCountError(
-                        f"a row has {len(a)} values but the table has {n} columns",
-                        table=table,
-                        **self._where(start[0]),
-                    )
-                offset = self.base + start[0]
-                self.pos = at
-                return a, b, offset
-            if status == "error":
-                raise MalformedStatementError(a, table=table, **self._where(at))
-            if len(self.buf) - self.pos > self.max_row_bytes:
-                raise RowTooLargeError(f"a row is larger than the row size limit ({self._limit()})", table=table, **self._at(mark))
-            if not self._fill():
-                raise TruncatedDumpError("the dump ends in the middle of a row", table=table, **self._at(mark))
-
-    def _bad_text(self, table: str, names: list[str], convs: list[Converter], offset: int) -> DumpError:
-        """Find which value of the row at ``offset`` is not UTF-8 (slow; only on the error path)."""
-        raws = scan_tuple(self.buf, offset - self.base)[1] or []
-        key = None
-        column = names[0]
-        with contextlib.suppress(BadText):
-            key = str(to_text(raws[0])) if raws else None
-        for name, conv, raw in zip(names, convs, raws, strict=False):
-            try:
-                conv(raw)
-            except BadText:
-                column = name
-                break
-        return InvalidTextError(row_key=key, column=column, table=table, **self._where(max(0, offset - self.base)))
-
 
 def read_rows(
     source: str | os.PathLike[str] | BinaryIO,
