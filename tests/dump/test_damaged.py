@@ -193,3 +193,61 @@ def test_the_cli_exits_2_with_one_sentence(dumps: dict[str, bytes], tmp_path: Pa
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert f"byte offset {at}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ the allow-list, statement by statement
+
+CREATE_T = "CREATE TABLE `t` (`id` int NOT NULL, `v` text);"
+ROW_BEFORE = "INSERT INTO `t` VALUES (1,'before');"
+ROW_AFTER = "INSERT INTO `t` VALUES (2,'after');"
+WRITTEN_BY_DUMPERS = {  # what mysqldump 5.7/8.x and mariadb-dump write with their options, beyond the dumps above
+    "gtid-purged": "SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5';",
+    "sql-log-bin": "SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;\nSET @@SESSION.SQL_LOG_BIN= 0;",
+    "source-data": "CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=157;",
+    "master-data": "CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=328;",
+    "gtid-slave-pos": "SET GLOBAL gtid_slave_pos='0-1-2';",
+    "dump-replica": "STOP REPLICA;\nSTART REPLICA;",
+    "dump-slave": "STOP SLAVE;\nSTART SLAVE;",
+    "transaction": "START TRANSACTION;\nBEGIN;\nCOMMIT;",
+    "savepoints": "SAVEPOINT sp;\nRELEASE SAVEPOINT sp;\nROLLBACK TO SAVEPOINT sp;",
+    "flush-privileges": "FLUSH PRIVILEGES;",
+    "locks": "LOCK TABLES `t` WRITE;\nUNLOCK TABLES;",
+    "alter-database": "ALTER DATABASE `legacy` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci ;",
+    "users": "CREATE USER IF NOT EXISTS `app`@`%`;\nGRANT SELECT ON `legacy`.* TO `app`@`%`;",
+    "sequence": "DO SETVAL(`ticket`, 1, 0);",
+    "insert-ignore": "INSERT IGNORE INTO `other` VALUES (1);\nREPLACE INTO `other` VALUES (2);",
+    "lowercase": "set names utf8mb4;\nlock tables `t` write;",
+    "delimiter-block": "DELIMITER ;;\n/*!50003 SET sql_mode = '' */ ;;\n/* plain */ /*!50003 SET @x = 1 */ ;;\nDELIMITER ;",
+}
+
+
+@pytest.mark.parametrize("name", list(WRITTEN_BY_DUMPERS))
+def test_what_dumpers_write_is_read(make_dump, name: str) -> None:  # type: ignore[no-untyped-def]
+    data = make_dump(CREATE_T, ROW_BEFORE, WRITTEN_BY_DUMPERS[name], ROW_AFTER)
+    assert [v["id"] for _, v in rows_of(data, ["t"])] == [1, 2]
+
+
+NOT_WRITTEN_BY_DUMPERS = {  # statements that would change data when loaded: never skipped
+    "delete": "DELETE FROM `t` WHERE id = 1;",
+    "update": "UPDATE `t` SET v = 'changed';",
+    "truncate": "TRUNCATE TABLE `t`;",
+    "select": "SELECT * FROM `t`;",
+    "call": "CALL add_message();",
+    "load-data": "LOAD DATA INFILE '/tmp/rows.csv' INTO TABLE `t`;",
+    "insert-in-version-comment-in-delimiter-block": "DELIMITER ;;\n/*!50003 INSERT INTO `t` VALUES (3,'hidden') */;;\nDELIMITER ;",
+    "insert-after-comment-in-delimiter-block": "DELIMITER ;;\n/* note */ INSERT INTO `t` VALUES (3,'hidden');;\nDELIMITER ;",
+    "replace-in-version-comment": "/*!40000 REPLACE INTO `t` VALUES (3,'hidden') */;",
+    "dash-dash-without-space": "--not a comment\n",
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_WRITTEN_BY_DUMPERS))
+@pytest.mark.parametrize("tables", [["t"], ["other"]], ids=["table-read", "table-not-read"])
+def test_other_statements_are_refused(make_dump, name: str, tables: list[str]) -> None:  # type: ignore[no-untyped-def]
+    statement = NOT_WRITTEN_BY_DUMPERS[name]
+    data = make_dump(CREATE_T, ROW_BEFORE, statement, ROW_AFTER)
+    with pytest.raises(UnexpectedInputError) as info:
+        rows_of(data, tables)
+    start = data.index(statement.encode())
+    first = start + (statement.index("\n") + 1 if statement.startswith("DELIMITER") else 0)
+    assert info.value.offset == first and info.value.line == data[:first].count(b"\n") + 1

@@ -156,7 +156,8 @@ class DumpReader(InsertReader):
         word_m = _WORD_RE.match(self.buf, end)
         word = word_m.group(0).upper() if word_m else b""
         if word in (b"INSERT", b"REPLACE"):
-            raise UnexpectedInputError("an INSERT inside a version comment, which is not read", **self._where(pos))
+            where = "inside a version comment" if b"!" in self.buf[pos:end] else "after a comment in a DELIMITER block"
+            raise UnexpectedInputError(f"an INSERT {where}, which this reader does not read", **self._where(pos))
         return word in st.STATEMENT_WORDS
 
     def _skip_gap(self) -> None:
@@ -176,7 +177,7 @@ class DumpReader(InsertReader):
             if self.buf.find(b"!", self.pos, end) >= 0:  # a version comment: the client runs it
                 hidden = st.DATA_IN_COMMENT_RE.search(self.buf, self.pos, end)
                 if hidden is not None:
-                    raise UnexpectedInputError("an INSERT inside a version comment, which is not read",
+                    raise UnexpectedInputError("an INSERT inside a version comment, which this reader does not read",
                                                **self._where(hidden.start()))
             self.pos = end
             if rest == b"/*" and gap is st.GAP_RE:
