@@ -119,13 +119,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("dump", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--table", "-t", "tables", multiple=True, help="Only this table (repeatable). Default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--max-row-mb", type=click.IntRange(1, 4096), default=64, show_default=True,
+              help="Largest row (or statement) of a table read, in MB; other tables' values may be of any size.")
 @click.pass_context
-def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: bool) -> None:
+def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: bool, max_row_mb: int) -> None:
     """Print each table's columns and row count, read straight from a dump file."""
     from .dump import scan_dump
 
     def go() -> int:
-        reader = scan_dump(dump, tables or None, progress=RichProgress())
+        reader = scan_dump(dump, tables or None, progress=RichProgress(), max_row_bytes=max_row_mb << 20)
         names = [t for t in tables] if tables else sorted(reader.tables)
         found = {n: reader.tables[n] for n in names if n in reader.tables}
         if as_json:

@@ -188,12 +188,26 @@ class TargetRejectedRow(DatabaseError):
 # --------------------------------------------------------------------------- dump
 
 
+def _escape_char(ch: str) -> str:
+    if ch.isprintable() and ch not in "\u00ad\u200b\u200c\u200d\u2060\ufeff":
+        return ch
+    code = ord(ch)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )
+
+
 def _excerpt(text: bytes | None, limit: int = 60) -> str:
+    """The first ``limit`` bytes of the input, safe for a terminal: every control or
+    invisible character (NUL, a byte-order mark, escape sequences) and every byte that is
+    not UTF-8 is shown as an escape (the dump's own escapes, like ``\\'``, as written)."""
     if not text:
         return ""
-    snippet = text[:limit].decode("utf-8", errors="backslashreplace")
-    snippet = snippet.replace("\n", "\\n").replace("\r", "\\r")
-    return snippet + ("…" if len(text) > limit else "")
+    snippet = text[:limit].decode("utf-8", errors="surrogateescape")
+    out = "".join(
+        f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC80 <= ord(ch) <= 0xDCFF else _escape_char(ch) for ch in snippet
+    )
+    return out + ("…" if len(text) > limit else "")
 
 
 class DumpError(ChatmigrateError):
@@ -270,6 +284,42 @@ class RowTooLargeError(DumpError):
     """A single value, row or statement larger than the reader's memory bound."""
 
     advice = (
-        "a string is probably not terminated; if the row is genuinely this large, "
-        "raise the limit with --max-row-mb"
+        "a string is probably not terminated; if a row of a table being read is genuinely this "
+        "large, chatmigrate inspect --max-row-mb N reads it (the Phase 6 steps keep the 64 MB limit)"
     )
+
+
+class UnexpectedInputError(DumpError):
+    """Bytes where mysqldump writes only whitespace, comments or one of its statements.
+
+    The MariaDB client refuses such a file (ERROR 1064); skipping the bytes could skip
+    the INSERT they are glued to, so the reader refuses it too.
+    """
+
+    advice = (
+        "this is not what mysqldump/mariadb-dump writes here (a stray byte, an edited or "
+        "damaged file, or not a dump); re-create or re-copy the dump"
+    )
+
+
+class CorruptDumpError(DumpError):
+    """A compressed dump whose data is damaged (a bad CRC or length, an invalid stream)."""
+
+    advice = "the compressed file is damaged; re-copy it (check it with gzip -t) or re-create the dump"
+
+
+class MissingRequiredColumnError(DumpError):
+    """A table read for its rows lacks a column the migration's rules read."""
+
+    advice = (
+        "the dump's table does not have the shape the migration expects; dump the legacy "
+        "database as it is (no renamed or dropped columns) or use --complete-insert"
+    )
+
+    def __init__(self, *, missing: list[str], found: list[str], **kw) -> None:  # type: ignore[no-untyped-def]
+        self.missing = missing
+        self.found = found
+        names = ", ".join(f"`{m}`" for m in missing)
+        have = ", ".join(f"`{f}`" for f in found) or "none"
+        plural = "s" if len(missing) > 1 else ""
+        super().__init__(f"required column{plural} {names} missing (the columns found are {have})", **kw)

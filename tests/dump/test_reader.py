@@ -258,17 +258,28 @@ def read_dump_rows(data: bytes, tables: object) -> list:  # type: ignore[type-ar
     return [(r.table, r.values) for r in DumpReader(io.BytesIO(data), tables)]  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("table", ["v", "personal_v"], ids=["wanted-table", "skipped-table"])
-def test_unterminated_string_is_row_too_large(make_dump, table: str) -> None:  # type: ignore[no-untyped-def]
+def test_unterminated_string_is_row_too_large(make_dump) -> None:  # type: ignore[no-untyped-def]
     # no quote follows, so the string would swallow the rest of the file
     rest = "".join(f"INSERT INTO `v` VALUES ({i},NULL,NULL,NULL,NULL);\n" for i in range(2, 400))
-    data = make_dump(CREATE_V, f"INSERT INTO `{table}` VALUES (1,'never closed,NULL,NULL,NULL);", rest)
+    data = make_dump(CREATE_V, "INSERT INTO `v` VALUES (1,'never closed,NULL,NULL,NULL);", rest)
     with pytest.raises(RowTooLargeError) as info:
         list(DumpReader(io.BytesIO(data), ["v"], chunk_size=256, max_row_bytes=4096))
     assert info.value.offset is not None and info.value.offset <= data.index(b"(1,'never")
     # the same dump with a large enough limit is just truncated
     with pytest.raises(TruncatedDumpError):
         list(DumpReader(io.BytesIO(data), ["v"], chunk_size=256, max_row_bytes=1 << 20))
+
+
+def test_unterminated_string_in_a_skipped_table_is_truncation(make_dump) -> None:  # type: ignore[no-untyped-def]
+    # a table not asked for is skipped in bounded memory, whatever the size of its values
+    # (see tests/dump/test_limits.py), so the row size limit does not apply: the string runs
+    # to the end of the file, which is a truncated dump, reported where the string opens
+    rest = "".join(f"INSERT INTO `v` VALUES ({i},NULL,NULL,NULL,NULL);\n" for i in range(2, 400))
+    data = make_dump(CREATE_V, "INSERT INTO `personal_v` VALUES (1,'never closed,NULL,NULL,NULL);", rest)
+    with pytest.raises(TruncatedDumpError) as info:
+        list(DumpReader(io.BytesIO(data), ["v"], chunk_size=256, max_row_bytes=4096))
+    assert info.value.offset == data.index(b"'never")
+    assert info.value.line == data[: data.index(b"'never")].count(b"\n") + 1
 
 
 def test_row_just_under_the_limit_is_read(make_dump) -> None:  # type: ignore[no-untyped-def]

@@ -45,8 +45,40 @@ CREATE_TABLE_HEAD_RE = re.compile(
     re.S,
 )
 DELIMITER_RE = re.compile(rb"(?i:DELIMITER)[ \t]+([^\s]+)[ \t]*\r?\n")
-# A word that starts a statement we do not need (SET, LOCK, DROP, ...).
 IDENT_RE = re.compile(_IDENT)
+
+# The first word of every statement mysqldump (5.x, 8.x) and mariadb-dump write, with
+# --routines --events --triggers --single-transaction --master-data/--source-data
+# --add-drop-database --databases --system=users --insert-ignore --replace --add-locks
+# --flush-privileges. Anything else between statements is refused, never skipped: a
+# stray byte glued to "INSERT" would otherwise hide the whole INSERT.
+STATEMENT_WORDS = frozenset(
+    w.encode()
+    for w in (
+        "SET", "LOCK", "UNLOCK", "DROP", "CREATE", "ALTER", "USE", "INSERT", "REPLACE", "DELIMITER",
+        "START", "BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK", "FLUSH", "CHANGE", "STOP",
+        "DO", "GRANT", "RESET",
+    )
+)
+# Inside a DELIMITER block the gap has no comments (trigger and routine bodies are
+# /*!50003 ... */ comments); a statement there may open with plain comments and
+# version comments (``/*!50003 CREATE*/ /*!50017 DEFINER=...*/ /*!50003 TRIGGER``).
+STATEMENT_LEAD_RE = re.compile(rb"(?:/\*(?!M?!).*?\*/[ \t\r\n]*)*(?:/\*M?![0-9]*[ \t\r\n]*)?", re.S)
+WORD_RE = re.compile(rb"[A-Za-z_]+")
+# A version comment in the gap that holds data: ``/*!40000 INSERT ...*/`` would be run by
+# the client, so it cannot be skipped as a comment.
+DATA_IN_COMMENT_RE = re.compile(rb"/\*M?![0-9]*[ \t\r\n]*(?i:INSERT|REPLACE)\b")
+
+
+def string_end_regex(quote: bytes) -> re.Pattern[bytes]:
+    """The longest run of a quoted string's body (after its opening quote) that is
+    certainly not its end: stops at a quote, at a backslash that is the last byte, or at
+    the end of the buffer."""
+    q = re.escape(quote)
+    return re.compile(rb"(?:[^" + q + rb"\\]++|\\.)*+", re.S)
+
+
+STRING_BODY_RE = {b"'": string_end_regex(b"'"), b'"': string_end_regex(b'"')}
 
 _BQ = rb"`(?:[^`]|``)*`"
 # Comments inside a statement must be complete (a line comment up to its newline): one cut

@@ -107,10 +107,10 @@ def unescape(body: bytes, quote: bytes = b"'") -> bytes:
         return body
     if quote == b"'":
         if _PY_SAFE_SQ(body) is not None:
-            return codecs.escape_decode(body)[0]  # type: ignore[attr-defined,no-any-return]
+            return codecs.escape_decode(body)[0]
         return _ESCAPE_SQ.sub(_escape_sub, body)
     if _PY_SAFE_DQ(body) is not None:
-        return codecs.escape_decode(body)[0]  # type: ignore[attr-defined,no-any-return]
+        return codecs.escape_decode(body)[0]
     return _ESCAPE_DQ.sub(_escape_sub, body)
 
 

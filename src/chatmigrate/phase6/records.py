@@ -24,6 +24,14 @@ INVALID_CREATED_AT = "Invalid created_at: {value}"
 SENDER_UNRESOLVED = "Could not resolve sender"
 
 CHAT_TABLES = ("booking", "chat", "message")
+# The columns phase6.rules.legacy_booking / legacy_chat / legacy_message read: the dump
+# reader refuses a dump whose table lacks one (a renamed column would otherwise read as
+# NULL in every row and skip or empty them all). Keep in step with those functions.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "booking": ("id", "buyer_id", "stylist_id", "chat_id", "created_at"),
+    "chat": ("id", "buyer_id", "stylist_id", "booking_id", "is_active", "created_at", "updated_at"),
+    "message": ("id", "message", "is_image", "is_from", "chat_id", "is_unread", "created_at"),
+}
 MEDIA_TYPE = "chat_image"
 MEDIA_BUCKET = "chat-media"
 # Media ids are derived from the message id, so every re-run plans the same rows.

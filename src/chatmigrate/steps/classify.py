@@ -113,7 +113,7 @@ class Classified:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
         classify, legacy, lk = rules.classify_message, rules.legacy_message, self.lookups
         if self.rest is None:  # two passes: this is the second
-            reader = DumpReader(self.dump, ("message",), progress=self.progress)
+            reader = DumpReader(self.dump, ("message",), progress=self.progress, required_columns=r.REQUIRED_COLUMNS)
             for row in reader:
                 yield classify(legacy(row.values), lk)
             return
@@ -151,7 +151,7 @@ def classify_dump(
         raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
     tz = parse_timezone(source_tz)
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
-    reader = DumpReader(dump, tables, progress=progress)
+    reader = DumpReader(dump, tables, progress=progress, required_columns=r.REQUIRED_COLUMNS)
     rows = iter(reader)
     bookings: dict[str, r.LegacyBooking] = {}
     chats: list[r.LegacyChat] = []
