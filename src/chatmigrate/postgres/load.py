@@ -8,6 +8,9 @@ reading back what was created or failed. Everything between :meth:`Loader.begin`
 and :meth:`Loader.commit` is one transaction: a crash or kill leaves the target as it
 was, and a re-run finds its own rows "already present" instead of duplicating them.
 
+With a run id, :meth:`Loader.insert` records every inserted row in the ledger
+(``ledger``) in the same transaction.
+
 Does not own: reading or writing the plan's files, thresholds policy, printing.
 """
 
@@ -297,11 +300,22 @@ class Loader:
                     self.counts.reasons[f"{kind}: {outcome}"] += n
         return self.counts
 
-    def insert(self) -> None:
+    def insert(self, run_id: int | None = None) -> None:
+        """Insert the rows classified 'insert'; with ``run_id``, record each in the ledger
+        (``chatmigrate.run_rows``) in the same transaction, set-wise from staging."""
+        from . import ledger
+
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
         for kind, stmt in zip(("chat", "message", "media"), inserts):
-            cur = self.conn.execute(stmt)  # type: ignore[arg-type]
+            cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
+            if run_id is not None:
+                recorded = ledger.record(self.conn, run_id, kind)  # type: ignore[arg-type]
+                if recorded != cur.rowcount:  # cannot happen: both select outcome = 'insert'
+                    raise RuntimeError(f"ledger recorded {recorded} {kind} rows of {cur.rowcount} inserted")
+        if run_id is not None:
+            c = self.counts
+            ledger.finish_load(self.conn, run_id, c.chats.created, c.messages.created, c.media.created)
 
     # ---------------------------------------------------------------- reading back
 
