@@ -54,7 +54,6 @@ CREATE TABLE IF NOT EXISTS chatmigrate.run_rows (
     id uuid NOT NULL,
     PRIMARY KEY (kind, id)
 );
-CREATE INDEX IF NOT EXISTS run_rows_run_kind ON chatmigrate.run_rows (run_id, kind);
 """
 
 
@@ -179,11 +178,12 @@ def claim(conn: psycopg.Connection[Any], *, dump_path: str | None, dump_sha256: 
     return int(row[0])
 
 
-# the staging tables' rows this load inserts (load.py), recorded set-wise
+# the staging tables' rows this load inserts (load.py), recorded set-wise; in key order,
+# which fills the primary key's btree page by page (200k messages: about half the cost)
 RECORD = {
-    "chat": "SELECT %s, 'chat', id FROM cm_stage_chat WHERE outcome = 'insert'",
-    "message": "SELECT %s, 'message', id FROM cm_msg_outcome WHERE outcome = 'insert'",
-    "media": "SELECT %s, 'media', id FROM cm_stage_media WHERE outcome = 'insert'",
+    "chat": "SELECT %s, 'chat', id FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY id",
+    "message": "SELECT %s, 'message', id FROM cm_msg_outcome WHERE outcome = 'insert' ORDER BY id",
+    "media": "SELECT %s, 'media', id FROM cm_stage_media WHERE outcome = 'insert' ORDER BY id",
 }
 
 
