@@ -123,7 +123,7 @@ def test_rollback_deletes_what_the_ledger_lists_not_what_the_file_says(world: Wo
     assert pg is not None
     app_chat = pg.query("INSERT INTO public.chats (booking_id) VALUES (%s) RETURNING id::text", (free.id,))[0][0]
     doc = read(world, f.CHATS_CREATED)
-    doc["created_chats"] = [{"id": app_chat, "booking_id": free.id}] + doc["created_chats"][1:]
+    doc["created_chats"] = [{"id": app_chat, "booking_id": free.id}, *doc["created_chats"][1:]]
     (world.temp_dir / f.CHATS_CREATED).write_text(json.dumps(doc), encoding="utf-8")
     counts, removed = rollback(world.temp_dir, world.url)
     assert (counts.chats, counts.messages, counts.media) == (2, 5, 1)

@@ -73,9 +73,8 @@ def test_rollback_under_rls_that_hides_an_app_message_deletes_nothing(world: Wor
     pg.execute("DROP POLICY see_all ON public.chat_messages")
     pg.execute("CREATE POLICY hide_private ON public.chat_messages USING (content <> 'privat')")
     before = pg.snapshot()
-    with pgroles.role(pg, *pgroles.REMOVER) as role:
-        with pytest.raises(PreflightError) as exc:
-            rollback(world.temp_dir, role.url)
+    with pgroles.role(pg, *pgroles.REMOVER) as role, pytest.raises(PreflightError) as exc:
+        rollback(world.temp_dir, role.url)
     assert exc.value.exit_code == 2 and "row level security" in str(exc.value)
     assert pg.snapshot() == before
     counts, _ = rollback(world.temp_dir, pg.url)  # as the owner: the app's message and its chat stay
@@ -188,7 +187,7 @@ class Step(threading.Thread):
     def run(self) -> None:
         try:
             self.result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        except BaseException as exc:
             self.error = exc
 
 

@@ -289,8 +289,8 @@ class Loader:
         for kind, stmt in (("chat", chats), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
-            self.conn.execute(stmt)  # type: ignore[arg-type]
-            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()
+            self.conn.execute(stmt)
+            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()  # noqa: S608
             c = self.counts.of(kind)
             for outcome, n in rows:
                 if outcome == "present":
@@ -306,7 +306,7 @@ class Loader:
         from . import ledger
 
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
-        for kind, stmt in zip(("chat", "message", "media"), inserts):
+        for kind, stmt in zip(("chat", "message", "media"), inserts, strict=True):
             cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
             if run_id is not None:
@@ -321,14 +321,14 @@ class Loader:
 
     def _select(self, kind: str, cols: str, where: str) -> str:
         if kind == "message":
-            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "
+            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "  # noqa: S608
                     f"WHERE {where}")  # a million rows: no sort; the manifest's order is immaterial
-        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"
+        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"  # noqa: S608 - our constants
 
     def _copy_out(self, query: str) -> Iterator[list[str]]:
         """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason
         strings hold no tab, newline or backslash, so no unescaping is needed)."""
-        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:  # type: ignore[arg-type]
+        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:
             rest = b""
             for block in cp:
                 lines = (rest + bytes(block)).split(b"\n")

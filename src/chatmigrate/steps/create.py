@@ -23,9 +23,9 @@ from typing import Any
 from ..errors import ChatmigrateError
 from ..phase6 import files as f
 from ..phase6 import records as r
-from ..progress import NO_PROGRESS, Progress
 from ..postgres import db, ledger, preflight
 from ..postgres.load import LoadCounts, Loader
+from ..progress import NO_PROGRESS, Progress
 
 ADVICE_STEP1 = "run `chatmigrate extract` first (or pass the --temp-dir it wrote to)"
 
@@ -218,7 +218,9 @@ class LoadCommitted(ChatmigrateError):
 
     exit_code = 1
 
-    def __init__(self, run_id: int, c: LoadCounts, what: str, cause: BaseException) -> None:
+    def __init__(self, run_id: int, c: LoadCounts, what: str, cause: BaseException,
+                 advice: str = "re-run create to finish (it finds its rows present and completes the rest), "
+                               "or rollback") -> None:
         self.run_id, self.counts, self.what = run_id, c, what
         if isinstance(cause, KeyboardInterrupt):
             self.exit_code = 130
@@ -230,7 +232,7 @@ class LoadCommitted(ChatmigrateError):
         super().__init__(
             f"the load of run {run_id} is committed ({c.chats.created:,} chats, {c.messages.created:,} messages, "
             f"{c.media.created:,} media inserted; {present:,} rows were already present); {what} {why}; "
-            "re-run create to finish (it finds its rows present and completes the rest), or rollback."
+            f"{advice}."
         )
 
 

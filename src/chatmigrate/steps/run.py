@@ -10,6 +10,7 @@ Does not own: any step's logic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -20,10 +21,10 @@ from typing import Any
 
 from ..errors import ChatmigrateError
 from ..phase6 import files as f
-from ..progress import NO_PROGRESS, Progress
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
-from .create import CreateResult, check_temp_dir_dump, create
+from ..progress import NO_PROGRESS, Progress
+from .create import CreateResult, LoadCommitted, check_temp_dir_dump, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage
 
@@ -120,7 +121,13 @@ def run(
         steps["creation"] = {"success": failed == 0, **cr.stats}
         if on_step:
             on_step("creation", cr)
-        va = check(expected)
+        try:
+            va = check(expected)
+        except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
+            if isinstance(exc, ChatmigrateError) or cr.run_id is None:
+                raise
+            raise LoadCommitted(cr.run_id, cr.counts, "validation", exc,
+                                "run `chatmigrate validate` to check every row, or rollback") from exc
         steps["validation"] = {"success": va.is_valid, "duration_seconds": round(time.perf_counter() - t, 3),
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
         if on_step:
@@ -134,7 +141,5 @@ def run(
 
 def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
-    try:
+    with contextlib.suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()
-    except BaseException:  # noqa: S110 - step 2's error is the one to report
-        pass
