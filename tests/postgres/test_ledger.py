@@ -198,3 +198,46 @@ def test_rollback_all_says_what_it_deletes_and_needs_yes_without_a_terminal(worl
     assert done.returncode == 0, done.stderr
     assert world.pg.counts() == {"chats": 0, "chat_messages": 0, "media": 0}  # type: ignore[union-attr]
     assert runs(world)[0][1] == "rolled back"
+
+
+def on_a_terminal(args: tuple[str, ...], answer: bytes, cwd: Path) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin/stdout/stderr, answer its prompt; (exit code, output)."""
+    import pty
+    import select
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MYSQL_DUMP_PATH")}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "chatmigrate", *args], cwd=cwd, env=env,
+                            stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    seen, answered = b"", False
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        assert ready, f"no output from the CLI: {seen!r}"
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Delete them?" in seen:
+            os.write(master, answer + b"\n")
+            answered = True
+    os.close(master)
+    return proc.wait(timeout=60), " ".join(seen.decode("utf-8", "replace").split())
+
+
+@pytest.mark.parametrize("answer", [b"n", b"y"])
+def test_rollback_all_on_a_terminal_asks_with_the_counts(world: World, tmp_path: Path, answer: bytes) -> None:
+    small(world)
+    create(world.temp_dir, world.url)
+    code, output = on_a_terminal(("rollback", "--all", "--temp-dir", str(world.temp_dir), "--database-url",
+                                  world.url), answer, tmp_path)
+    assert "2 chats, 5 messages, 1 chat images. Delete them?" in output, output
+    if answer == b"n":
+        assert code == 2 and "nothing was deleted" in output
+        assert world.pg.counts() == {"chats": 2, "chat_messages": 5, "media": 1}  # type: ignore[union-attr]
+    else:
+        assert code == 0, output
+        assert world.pg.counts() == {"chats": 0, "chat_messages": 0, "media": 0}  # type: ignore[union-attr]
