@@ -19,6 +19,7 @@ from chatmigrate.postgres.preflight import PreflightError
 from chatmigrate.steps.create import create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
+from chatmigrate.steps.run import run
 from world import World
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]
@@ -112,3 +113,15 @@ def test_rollback_refuses_before_deleting(world: World, case: str) -> None:
     assert pg.snapshot() == before
     assert pg.query("SELECT status FROM chatmigrate.runs") == [("committed",)]
     assert (world.temp_dir / "chats-created.json").exists()
+
+
+def test_run_refuses_a_role_under_rls_before_extracting(world: World) -> None:
+    pg = world.pg
+    assert pg is not None
+    (world.temp_dir / "chats-extracted.json").unlink()
+    with pgroles.role(pg, *pgroles.WRITER) as role:
+        with pytest.raises(PreflightError) as exc:
+            run(str(world.dump_path), world.temp_dir, role.url)
+        assert exc.value.exit_code == 2 and "row level security on public.chats" in str(exc.value)
+    assert not (world.temp_dir / "chats-extracted.json").exists()
+    assert pg.counts() == {"chats": 0, "chat_messages": 0, "media": 0}

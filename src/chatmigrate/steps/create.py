@@ -307,8 +307,10 @@ def create(
             if indexes:  # after the load's commit, in a transaction of their own, the lock still held
                 what = "index creation"
                 with conn.transaction():
+                    before = {str(r[0]) for r in conn.execute(
+                        "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").fetchall()}
                     built = db.create_indexes(conn, schema)
-                    ledger.record_indexes(conn, run_id, built)
+                    ledger.record_indexes(conn, run_id, [n for n in built if n not in before])
         except BaseException as exc:
             stats.update(indexes_built=False, error=f"{what} failed or was interrupted after the load's commit")
             f.write_json(temp_dir / f.CREATION_STATS, stats)
