@@ -176,6 +176,9 @@ rate_option = click.option(
     help="Stop and commit nothing when more than this share of rows fails (the plan's 5%).",
 )
 index_option = click.option("--skip-indexes", is_flag=True, help="Do not create the plan's indexes after loading.")
+another_dump_option = click.option(
+    "--allow-another-dump", is_flag=True,
+    help="Migrate although the target holds a committed run of another dump (two dumps are intended).")
 link_option = click.option(
     "--link", type=click.Choice(["strict", "recover", "participants"]), default="strict", show_default=True,
     help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
@@ -221,14 +224,16 @@ def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | N
 @url_option
 @rate_option
 @index_option
+@another_dump_option
 @click.pass_context
-def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate: float, skip_indexes: bool) -> None:
+def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate: float, skip_indexes: bool,
+           allow_another_dump: bool) -> None:
     """Step 2: write chats, messages and media to the target, all or nothing."""
     from .steps.create import create as run_create
 
     def go() -> int:
         res = run_create(temp_dir, database_url, max_error_rate=max_error_rate,
-                         indexes=not skip_indexes, progress=RichProgress())
+                         indexes=not skip_indexes, progress=RichProgress(), allow_another_dump=allow_another_dump)
         print_create(res)
         return 1 if (res.counts.chats.failed or res.counts.messages.failed or res.counts.media.failed) else 0
 
@@ -293,15 +298,17 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @rate_option
 @index_option
 @link_option
+@another_dump_option
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: str) -> None:
+        max_error_rate: float, skip_indexes: bool, link: str, allow_another_dump: bool) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 
     def go() -> int:
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
-                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link)
+                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link,
+                      allow_another_dump=allow_another_dump)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
         out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
@@ -316,17 +323,31 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
 @url_option
 @click.option("--all", "everything", is_flag=True, help="The plan's full wipe: every chat, message and chat image.")
 @click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
+@click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
+              help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
 @click.pass_context
-def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool) -> None:
-    """Delete exactly the rows this migration wrote (chats-created.json), then its files."""
+def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool,
+             run_id: int | None) -> None:
+    """Delete exactly the rows one run wrote (the target's ledger), then its files."""
     from .errors import UsageError
+    from .steps.rollback import count_everything
     from .steps.rollback import rollback as run_rollback
 
     def go() -> int:
+        if everything and run_id is not None:
+            raise UsageError("--all and --run exclude each other: --all deletes every chat, --run one run's rows.")
         if everything and not yes:
-            raise UsageError("--all deletes every chat, message and chat image in the target: add --yes to confirm.")
-        counts, removed = run_rollback(temp_dir, database_url, everything=everything)
-        out.print(f"deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
+            n = count_everything(database_url)
+            what = (f"--all deletes every chat, message and chat image in the target: {n.chats:,} chats, "
+                    f"{n.messages:,} messages, {n.media:,} chat images")
+            if not sys.stdin.isatty():
+                raise UsageError(f"{what}; without a terminal to confirm, add --yes.")
+            if not click.confirm(what + ". Delete them?", default=False, err=True):
+                err.print("nothing was deleted.")
+                return 2
+        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id)
+        which = f"run {counts.run_id}: " if counts.run_id is not None else ""
+        out.print(f"{which}deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
         if counts.kept_chats or counts.kept_messages:
             out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
                       "app has added rows to since the migration (deleting them would cascade to those rows)[/]")

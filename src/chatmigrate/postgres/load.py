@@ -8,6 +8,9 @@ reading back what was created or failed. Everything between :meth:`Loader.begin`
 and :meth:`Loader.commit` is one transaction: a crash or kill leaves the target as it
 was, and a re-run finds its own rows "already present" instead of duplicating them.
 
+With a run id, :meth:`Loader.insert` records every inserted row in the ledger
+(``ledger``) in the same transaction.
+
 Does not own: reading or writing the plan's files, thresholds policy, printing.
 """
 
@@ -286,8 +289,8 @@ class Loader:
         for kind, stmt in (("chat", chats), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
-            self.conn.execute(stmt)  # type: ignore[arg-type]
-            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()
+            self.conn.execute(stmt)
+            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()  # noqa: S608
             c = self.counts.of(kind)
             for outcome, n in rows:
                 if outcome == "present":
@@ -297,24 +300,35 @@ class Loader:
                     self.counts.reasons[f"{kind}: {outcome}"] += n
         return self.counts
 
-    def insert(self) -> None:
+    def insert(self, run_id: int | None = None) -> None:
+        """Insert the rows classified 'insert'; with ``run_id``, record each in the ledger
+        (``chatmigrate.run_rows``) in the same transaction, set-wise from staging."""
+        from . import ledger
+
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
-        for kind, stmt in zip(("chat", "message", "media"), inserts):
-            cur = self.conn.execute(stmt)  # type: ignore[arg-type]
+        for kind, stmt in zip(("chat", "message", "media"), inserts, strict=True):
+            cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
+            if run_id is not None:
+                recorded = ledger.record(self.conn, run_id, kind)  # type: ignore[arg-type]
+                if recorded != cur.rowcount:  # cannot happen: both select outcome = 'insert'
+                    raise RuntimeError(f"ledger recorded {recorded} {kind} rows of {cur.rowcount} inserted")
+        if run_id is not None:
+            c = self.counts
+            ledger.finish_load(self.conn, run_id, c.chats.created, c.messages.created, c.media.created)
 
     # ---------------------------------------------------------------- reading back
 
     def _select(self, kind: str, cols: str, where: str) -> str:
         if kind == "message":
-            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "
+            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "  # noqa: S608
                     f"WHERE {where}")  # a million rows: no sort; the manifest's order is immaterial
-        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"
+        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"  # noqa: S608 - our constants
 
     def _copy_out(self, query: str) -> Iterator[list[str]]:
         """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason
         strings hold no tab, newline or backslash, so no unescaping is needed)."""
-        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:  # type: ignore[arg-type]
+        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:
             rest = b""
             for block in cp:
                 lines = (rest + bytes(block)).split(b"\n")

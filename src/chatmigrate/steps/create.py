@@ -4,7 +4,10 @@ Owns: reading step 1's output as typed records (streamed), driving the
 :class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),
 and writing ``failed-chats-creation.json`` (when anything failed),
 ``chats-created.json`` (the rollback manifest: created and already-present ids) and
-``chat-creation-stats.json``; then the plan's indexes.
+``chat-creation-stats.json``; then the plan's indexes. The Phase 6 lock is held from
+before step 1's file is read to the end; the load claims its ledger run (``ledger``) and
+records every row in its transaction. After the commit, any failure says what is
+committed (:class:`LoadCommitted`) and the stats file is written anyway.
 
 Does not own: SQL (``postgres``), file shapes (``phase6.files``), printing (``cli``).
 """
@@ -20,9 +23,9 @@ from typing import Any
 from ..errors import ThresholdExceeded as ThresholdExceeded  # importable here too
 from ..phase6 import files as f
 from ..phase6 import records as r
-from ..progress import NO_PROGRESS, Progress
-from ..postgres import db
+from ..postgres import db, ledger, preflight
 from ..postgres.load import LoadCounts, Loader
+from ..progress import NO_PROGRESS, Progress
 
 ADVICE_STEP1 = "run `chatmigrate extract` first (or pass the --temp-dir it wrote to)"
 
@@ -36,6 +39,7 @@ class CreateResult:
     stats: dict[str, Any]
     failed_path: Path | None = None  # failed-chats-creation.json, when rows failed
     insert_triggers: list[str] = field(default_factory=list)  # fired for every inserted row
+    run_id: int | None = None  # the ledger run (chatmigrate.runs)
 
 
 def read_chats(path: Path) -> list[r.TargetChat]:
@@ -96,11 +100,13 @@ def _write_failures(path: Path, ld: Loader) -> None:
         doc.close()
 
 
-def _write_created(path: Path, ld: Loader, duration_ms: int) -> None:
+def _write_created(path: Path, ld: Loader, duration_ms: int, run_id: int, sha: str | None) -> None:
     c = ld.counts
     with f.atomic_text(path) as fh:
         doc = f.StreamedDoc(fh)
         doc.value("created_at", f.now_iso())
+        doc.value("run_id", run_id)  # the ledger run (chatmigrate.runs) these rows belong to
+        doc.value("dump_sha256", sha)
         for outcome, prefix in (("insert", "created"), ("present", "already_present")):
             doc.begin_array(f"{prefix}_chats")
             for id_, booking, customer, stylist in ld.rows("chat", outcome):
@@ -175,6 +181,48 @@ def check_link_mode(link: str, schema: str, path: Path) -> None:
             f"re-run extract with {want} (run chooses it by itself)")
 
 
+def _dump_identity(head: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(dump path, sha256) of the dump step 1 read: from its metadata, else one pass over the file."""
+    md = head["metadata"]
+    path = md.get("dump")
+    return path, md.get("dump_sha256") or ledger.dump_checksum(path)
+
+
+def check_temp_dir_dump(temp_dir: Path, sha: str | None, allow_another_dump: bool) -> None:
+    """The temp dir's step 2 report must come from the same dump (else its run is another one)."""
+    from .rollback import manifest_run
+
+    run_id, other = manifest_run(temp_dir)
+    if run_id is not None and other != sha and not allow_another_dump:
+        raise f.PhaseFileError(
+            temp_dir / f.CHATS_CREATED, f"it reports run {run_id} of another dump (sha256 {(other or 'unknown')[:12]})",
+            "roll that run back first (chatmigrate rollback --run "
+            f"{run_id}), use another --temp-dir, or pass --allow-another-dump if two dumps are intended")
+
+
+class LoadCommitted(ChatmigrateError):
+    """The load is committed but a later part of step 2 failed or was interrupted."""
+
+    exit_code = 1
+
+    def __init__(self, run_id: int, c: LoadCounts, what: str, cause: BaseException,
+                 advice: str = "re-run create to finish (it finds its rows present and completes the rest), "
+                               "or rollback") -> None:
+        self.run_id, self.counts, self.what = run_id, c, what
+        if isinstance(cause, KeyboardInterrupt):
+            self.exit_code = 130
+            why = "was interrupted"
+        else:
+            first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+            why = f"failed: {first}"
+        present = c.chats.present + c.messages.present + c.media.present
+        super().__init__(
+            f"the load of run {run_id} is committed ({c.chats.created:,} chats, {c.messages.created:,} messages, "
+            f"{c.media.created:,} media inserted; {present:,} rows were already present); {what} {why}; "
+            f"{advice}."
+        )
+
+
 def create(
     temp_dir: Path,
     url: str,
@@ -182,23 +230,39 @@ def create(
     max_error_rate: float = 0.05,
     indexes: bool = True,
     progress: Progress = NO_PROGRESS,
+    allow_another_dump: bool = False,
+    dump_sha256: str | None = None,
 ) -> CreateResult:
-    """Run step 2. Commits everything or nothing; raises ThresholdExceeded (exit 1)."""
+    """Run step 2. Commits everything or nothing; raises ThresholdExceeded (exit 1).
+
+    After the load's commit, a failure or interrupt (writing the manifest, building the
+    indexes) raises LoadCommitted, which says what is committed; the stats file is
+    written in every case.
+    """
     started = time.perf_counter()
     path, head = read_extracted_head(temp_dir)
-    chats = read_chats(path)
-    media = read_media(head)
-    total = head["metadata"].get("processed_messages")
+    stamp = path.stat()
+    dump_path, sha = _dump_identity(head) if dump_sha256 is None else (head["metadata"].get("dump"), dump_sha256)
+    check_temp_dir_dump(temp_dir, sha, allow_another_dump)
     failed_path = temp_dir / f.FAILED_CREATION
     # autocommit: the Loader's transaction() is then the real BEGIN ... COMMIT, not a savepoint
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
+        ledger.lock(conn)  # held to the end: a rollback waits for the indexes and the files
+        path, head = _after_waiting(temp_dir, path, head, stamp)
+        chats = read_chats(path)
+        media = read_media(head)
+        total = head["metadata"].get("processed_messages")
         schema = db.chat_schema(conn)
         triggers = db.insert_triggers(conn)
         check_link_mode(head["metadata"].get("link_mode", "strict"), schema, path)
+        preflight.check(conn, "create", indexes=indexes, chat_schema=schema)
         ld = Loader(conn, progress, schema)
         ld.begin()
         try:
+            run_id = ledger.claim(conn, dump_path=dump_path, dump_sha256=sha, temp_dir=str(temp_dir.resolve()),
+                                  link_mode=head["metadata"].get("link_mode", "strict"), chat_schema=schema,
+                                  allow_another_dump=allow_another_dump)
             ld.stage_chats(chats)
             ld.stage_messages(iter_messages(path), total)
             ld.stage_media(media)
@@ -211,19 +275,48 @@ def create(
                 ld.rollback()
                 f.write_json(temp_dir / f.CREATION_STATS, stats_doc(counts, time.perf_counter() - started, False))
                 raise ThresholdExceeded(counts.error_rate, max_error_rate, failed_path)
-            ld.insert()
+            ld.insert(run_id)
             ld.commit()
+        except FileNotFoundError as exc:
+            ld.rollback()
+            raise f.PhaseFileError(path, f"it vanished while step 2 read it ({exc.strerror})",
+                                   "nothing was committed; re-run extract, then create") from None
         except BaseException:
             ld.rollback()
             raise
         seconds = time.perf_counter() - started
-        _write_created(temp_dir / f.CHATS_CREATED, ld, int(seconds * 1000))
+        stats = stats_doc(counts, seconds, True)
+        stats.update(run_id=run_id, dump_sha256=sha, insert_triggers_fired=triggers)
         built: list[str] = []
-        if indexes:  # after the load's commit, in a transaction of their own
-            with conn.transaction():
-                built = db.create_indexes(conn, schema)
-    stats = stats_doc(counts, seconds, True)
-    stats["insert_triggers_fired"] = triggers
+        what = f"writing {f.CHATS_CREATED}"
+        try:
+            _write_created(temp_dir / f.CHATS_CREATED, ld, int(seconds * 1000), run_id, sha)
+            if indexes:  # after the load's commit, in a transaction of their own, the lock still held
+                what = "index creation"
+                with conn.transaction():
+                    before = {str(r[0]) for r in conn.execute(
+                        "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").fetchall()}
+                    built = db.create_indexes(conn, schema)
+                    ledger.record_indexes(conn, run_id, [n for n in built if n not in before])
+        except BaseException as exc:
+            stats.update(indexes_built=False, error=f"{what} failed or was interrupted after the load's commit")
+            f.write_json(temp_dir / f.CREATION_STATS, stats)
+            raise LoadCommitted(run_id, counts, what, exc) from exc
+        ledger.unlock(conn)
+    stats["indexes_built"] = bool(built)
     f.write_json(temp_dir / f.CREATION_STATS, stats)
     return CreateResult(counts, seconds, True, built, stats, failed_path if failed_path.exists() else None,
-                        triggers)
+                        triggers, run_id)
+
+
+def _after_waiting(temp_dir: Path, path: Path, head: dict[str, Any],
+                   stamp: Any) -> tuple[Path, dict[str, Any]]:
+    """Step 1's file once the lock is ours: a rollback may have removed it, or an extract replaced it."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        raise f.PhaseFileError(path, "it was removed while create waited for another chatmigrate process "
+                               "(a rollback) to finish", "nothing was written; re-run extract, then create") from None
+    if (now.st_ino, now.st_mtime_ns, now.st_size) != (stamp.st_ino, stamp.st_mtime_ns, stamp.st_size):
+        return read_extracted_head(temp_dir)
+    return path, head

@@ -1,10 +1,14 @@
-"""Rollback: the manifest written by step 2 -> deleted rows -> removed phase files.
+"""Rollback: one ledger run (or the plan's full wipe) -> deleted rows -> removed phase files.
 
-Owns: reading the ids listed in ``chats-created.json`` (created and already present),
-calling the target's rollback, and removing this phase's output files afterwards, as
-the plan's rollback does. ``everything=True`` is the plan's full wipe instead.
+Owns: choosing the run (``--run ID``, else the run named by the temp dir's
+``chats-created.json``: the committed run of that dump), holding the Phase 6 lock for
+the whole step (so a create waits for it, and it waits for a create, instead of
+deadlocking or reading vanished files), the preflight, calling the target's rollback,
+and removing this phase's output files afterwards -- only when they belong to the run
+rolled back. ``everything=True`` is the plan's full wipe instead; :func:`count_everything`
+tells what it would delete (for the confirmation).
 
-Does not own: the SQL (``postgres.rollback``).
+Does not own: the SQL (``postgres.rollback``), the prompt (``cli``).
 """
 
 from __future__ import annotations
@@ -13,36 +17,68 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..phase6 import files as f
-from ..postgres import db
-from ..postgres.rollback import RollbackCounts, rollback_manifest, wipe_all
+from ..postgres import db, ledger, preflight
+from ..postgres.rollback import RollbackCounts, count_all, rollback_run, wipe_all
 
 
-def _ids(path: Path, kind: str) -> list[str]:
-    ids: list[str] = []
-    for prefix in ("created", "already_present"):
-        ids.extend(x["id"] for x in f.iter_array(path, f"{prefix}_{kind}"))
-    return ids
+def manifest_run(temp_dir: Path) -> tuple[int | None, str | None]:
+    """(run id, dump sha256) that the temp dir's chats-created.json names, or (None, None)."""
+    path = temp_dir / f.CHATS_CREATED
+    try:
+        head = f.read_head(path, ("created_chats", "created_messages", "created_media", "already_present_chats",
+                                  "already_present_messages", "already_present_media"))
+    except (OSError, ValueError):
+        return None, None
+    run_id = head.get("run_id")
+    return (int(run_id) if isinstance(run_id, int) else None), head.get("dump_sha256")
 
 
-def rollback(temp_dir: Path, url: str, *, everything: bool = False) -> tuple[RollbackCounts, list[str]]:
-    """Undo Phase 6 in the target; returns the counts and the files removed."""
+def _choose(temp_dir: Path, run_id: int | None) -> int:
+    if run_id is not None:
+        return run_id
     manifest = temp_dir / f.CHATS_CREATED
-    if not everything and not manifest.is_file():
+    if not manifest.is_file():
         raise UsageError(
-            f"{manifest} is missing, so there is no record of which rows this migration created: "
-            "pass the --temp-dir of the run, or use --all --yes to delete every chat, message and chat image."
+            f"{manifest} is missing, so there is no record of which run of the ledger to roll back: "
+            "pass the --temp-dir of the run or --run ID (the ledger table chatmigrate.runs lists them), "
+            "or use --all --yes to delete every chat, message and chat image."
         )
+    named, _ = manifest_run(temp_dir)
+    if named is None:
+        raise UsageError(f"{manifest} names no ledger run (it was not written by this chatmigrate's create): "
+                         "pass --run ID (the ledger table chatmigrate.runs lists the runs).")
+    return named
+
+
+def count_everything(url: str) -> RollbackCounts:
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
-        if everything:
+        preflight.check(conn, "rollback")
+        return count_all(conn)
+
+
+def rollback(temp_dir: Path, url: str, *, everything: bool = False,
+             run_id: int | None = None) -> tuple[RollbackCounts, list[str]]:
+    """Undo Phase 6 in the target; returns the counts and the files removed."""
+    chosen = None if everything else _choose(temp_dir, run_id)
+    with db.connect(url, autocommit=True) as conn:
+        db.require_tables(conn, url)
+        ledger.lock(conn)  # held until the files are gone: a create waits, then sees them gone
+        preflight.check(conn, "rollback")
+        if chosen is None:
             counts = wipe_all(conn)
         else:
-            counts = rollback_manifest(conn, _ids(manifest, "chats"), _ids(manifest, "messages"),
-                                       _ids(manifest, "media"))
-    removed = []
-    for name in f.PHASE_OUTPUTS:
-        p = temp_dir / name
-        if p.exists():
-            p.unlink()
-            removed.append(name)
+            if not ledger.exists(conn):
+                raise ledger.LedgerError(
+                    f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
+                    "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
+            counts = rollback_run(conn, chosen)
+        removed = []
+        if chosen is None or manifest_run(temp_dir)[0] == chosen:
+            for name in f.PHASE_OUTPUTS:
+                p = temp_dir / name
+                if p.exists():
+                    p.unlink(missing_ok=True)
+                    removed.append(name)
+        ledger.unlock(conn)
     return counts, removed

@@ -10,6 +10,8 @@ Does not own: any step's logic.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,9 +21,10 @@ from typing import Any
 
 from ..errors import ChatmigrateError
 from ..phase6 import files as f
+from ..postgres import db, ledger
+from ..postgres import preflight as checks
 from ..progress import NO_PROGRESS, Progress
-from ..postgres import db
-from .create import CreateResult, create
+from .create import CreateResult, LoadCommitted, check_temp_dir_dump, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage
 
@@ -38,15 +41,23 @@ class RunResult:
         return bool(self.stats["success"])
 
 
-def preflight(dump: str, temp_dir: Path, url: str) -> str:
-    """The plan's input validation, before anything is written: files, then the target.
+def preflight(dump: str, temp_dir: Path, url: str, *, indexes: bool = True, allow_another_dump: bool = False,
+              sha: str | None = None) -> str:
+    """The plan's input validation, before anything is written: files, then the target
+    (privileges, row level security, a committed ledger run of another dump).
 
     Returns the target's chat schema ("booking" or "participants").
     """
     load_phase_inputs(temp_dir)
+    if not allow_another_dump:
+        check_temp_dir_dump(temp_dir, sha, allow_another_dump)
     with db.connect(url) as conn:
         db.require_tables(conn, url)
         schema = db.chat_schema(conn)
+        checks.check(conn, "create", indexes=indexes, chat_schema=schema)
+        if not allow_another_dump:
+            ledger.refuse_another_dump(conn, dump_path=os.path.abspath(dump), dump_sha256=sha,
+                                       temp_dir=str(temp_dir.resolve()))
         (n,) = conn.execute("SELECT count(*) FROM public.bookings").fetchone()  # type: ignore[misc]
         if n == 0:
             raise db.TargetError(
@@ -66,6 +77,7 @@ def run(
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
     link: str = "strict",
+    allow_another_dump: bool = False,
 ) -> RunResult:
     started_at, t0 = f.now_iso(), time.perf_counter()
     steps: dict[str, Any] = {}
@@ -78,7 +90,8 @@ def run(
         return stats
 
     try:
-        schema = preflight(dump, temp_dir, url)
+        sha = ledger.dump_checksum(dump)
+        schema = preflight(dump, temp_dir, url, indexes=indexes, allow_another_dump=allow_another_dump, sha=sha)
         if schema == "participants":  # the later schema: one chat per customer-stylist pair
             link = "participants"
         elif link == "participants":
@@ -97,7 +110,8 @@ def run(
         with ThreadPoolExecutor(1, thread_name_prefix="chatmigrate-stage") as pool:
             staging = pool.submit(stage, dump, temp_dir, url, source_tz=source_tz, cancel=cancel)
             try:
-                cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress)
+                cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress,
+                            allow_another_dump=allow_another_dump, dump_sha256=sha)
             except BaseException:
                 cancel.set()
                 _discard(staging)
@@ -107,7 +121,13 @@ def run(
         steps["creation"] = {"success": failed == 0, **cr.stats}
         if on_step:
             on_step("creation", cr)
-        va = check(expected)
+        try:
+            va = check(expected)
+        except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
+            if isinstance(exc, ChatmigrateError) or cr.run_id is None:
+                raise
+            raise LoadCommitted(cr.run_id, cr.counts, "validation", exc,
+                                "run `chatmigrate validate` to check every row, or rollback") from exc
         steps["validation"] = {"success": va.is_valid, "duration_seconds": round(time.perf_counter() - t, 3),
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
         if on_step:
@@ -126,7 +146,5 @@ def run(
 
 def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
-    try:
+    with contextlib.suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()
-    except BaseException:  # noqa: S110 - step 2's error is the one to report
-        pass
