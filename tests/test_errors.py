@@ -25,6 +25,7 @@ from clirun import chatmigrate, one_error_line
 SRC = Path(__file__).resolve().parents[1] / "src" / "chatmigrate"
 PRIVATE = {  # control flow inside one module, caught there, never shown
     ("dump/tokens.py", "BadText"),
+    ("dump/source.py", "SourceDamaged"),  # raised by the input, turned into a DumpError by the reader
     ("steps/classify.py", "TableOrderChanged"),
     ("steps/validate.py", "Cancelled"),
 }

@@ -71,6 +71,27 @@ class ThresholdExceeded(ChatmigrateError):
         )
 
 
+class LoadCommitted(ChatmigrateError):
+    """The load is committed but a later part of step 2 failed or was interrupted."""
+
+    exit_code = 1
+
+    def __init__(self, run_id: int, created: tuple[int, int, int], present: int, what: str, cause: BaseException,
+                 advice: str = "re-run create to finish (it finds its rows present and completes the rest), "
+                               "or rollback") -> None:
+        self.run_id, self.created, self.present, self.what = run_id, created, present, what
+        if isinstance(cause, KeyboardInterrupt):
+            self.exit_code = 130
+            why = "was interrupted"
+        else:
+            first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+            why = f"failed: {first}"
+        super().__init__(
+            f"the load of run {run_id} is committed ({created[0]:,} chats, {created[1]:,} messages, "
+            f"{created[2]:,} media inserted; {present:,} rows were already present); {what} {why}; "
+            f"{advice}."
+        )
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C.
 
@@ -184,6 +205,29 @@ class TargetRejectedRow(DatabaseError):
     problem = "the target rejected a row (a constraint or trigger chatmigrate does not expect)"
     advice = "look at the constraint or trigger the server names (it is not in the plan's schema), fix it, and re-run"
 
+
+class LedgerError(ChatmigrateError):
+    """The ledger refuses what was asked (another dump, an unknown or rolled-back run)."""
+
+
+class PreflightError(ChatmigrateError):
+    """The connected role cannot do the step completely and safely; nothing was written."""
+
+    def __init__(self, role: str, step: str, problem: str, fix: str) -> None:
+        self.role, self.step, self.problem, self.fix = role, step, problem, fix
+        super().__init__(f"{step} refused before writing anything: role {role} {problem}; {fix}.")
+
+
+class CascadeRefused(ChatmigrateError):
+    """A delete would have removed rows the ledger does not list; nothing was deleted."""
+
+    def __init__(self, run_id: int, table: str, extra: int) -> None:
+        self.run_id, self.table, self.extra = run_id, table, extra
+        super().__init__(
+            f"rollback of run {run_id} refused: deleting its rows would also remove {extra:,} row(s) of "
+            f"public.{table} that the ledger does not list (ON DELETE CASCADE); nothing was deleted -- "
+            "check which app rows reference the migrated rows."
+        )
 
 # --------------------------------------------------------------------------- dump
 

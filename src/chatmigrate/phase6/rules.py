@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from sys import intern
-from datetime import datetime, timezone, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -76,7 +76,7 @@ def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
         return dt.isoformat(timespec="microseconds") + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _truthy(value: Any) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import psycopg
 
-from ..errors import ChatmigrateError
+from ..errors import LedgerError
 from .load import LOCK_KEY
 
 Kind = Literal["chat", "message", "media"]
@@ -57,8 +57,6 @@ CREATE TABLE IF NOT EXISTS chatmigrate.run_rows (
 """
 
 
-class LedgerError(ChatmigrateError):
-    """The ledger refuses what was asked (another dump, an unknown or rolled-back run)."""
 
 
 @dataclass(slots=True)

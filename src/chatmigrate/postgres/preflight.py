@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import psycopg
 
-from ..errors import ChatmigrateError
+from ..errors import PreflightError
 from . import db
 
 Step = Literal["create", "rollback"]
@@ -30,12 +30,6 @@ _LEDGER_NEEDS: dict[Step, tuple[tuple[str, str], ...]] = {
 }
 
 
-class PreflightError(ChatmigrateError):
-    """The connected role cannot do the step completely and safely; nothing was written."""
-
-    def __init__(self, role: str, step: str, problem: str, fix: str) -> None:
-        self.role, self.step, self.problem, self.fix = role, step, problem, fix
-        super().__init__(f"{step} refused before writing anything: role {role} {problem}; {fix}.")
 
 
 def _role(conn: psycopg.Connection[Any]) -> tuple[str, bool, bool]:

@@ -24,23 +24,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ..errors import ChatmigrateError
+from ..errors import CascadeRefused
 from . import ledger
 from .load import LOCK_KEY
 
 LOCK_TABLES = "LOCK TABLE public.chats, public.chat_messages, public.media IN SHARE ROW EXCLUSIVE MODE"
 
 
-class CascadeRefused(ChatmigrateError):
-    """A delete would have removed rows the ledger does not list; nothing was deleted."""
-
-    def __init__(self, run_id: int, table: str, extra: int) -> None:
-        self.run_id, self.table, self.extra = run_id, table, extra
-        super().__init__(
-            f"rollback of run {run_id} refused: deleting its rows would also remove {extra:,} row(s) of "
-            f"public.{table} that the ledger does not list (ON DELETE CASCADE); nothing was deleted -- "
-            "check which app rows reference the migrated rows."
-        )
 
 
 @dataclass(slots=True)

@@ -23,10 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..dump import DumpReader, Row
 from ..errors import UsageError
 from ..phase6 import files as f
-from ..phase6 import records as r
 from ..phase6 import links, rules
+from ..phase6 import records as r
 from ..progress import NO_PROGRESS, Progress
-
 
 LINK_MODES = ("strict", "recover", "participants")
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ThresholdExceeded as ThresholdExceeded  # importable here too
+from ..errors import LoadCommitted as LoadCommitted  # importable here too
+from ..errors import ThresholdExceeded as ThresholdExceeded
 from ..phase6 import files as f
 from ..phase6 import records as r
 from ..postgres import db, ledger, preflight
@@ -152,6 +153,11 @@ def _present_and_failed(c: LoadCounts) -> dict[str, int]:
     }
 
 
+def committed_counts(c: LoadCounts) -> tuple[tuple[int, int, int], int]:
+    """What a committed load holds, as LoadCommitted reports it: (chats, messages, media) inserted, present."""
+    return (c.chats.created, c.messages.created, c.media.created), c.chats.present + c.messages.present + c.media.present
+
+
 def stats_doc(c: LoadCounts, seconds: float, committed: bool) -> dict[str, Any]:
     return {
         "completed_at": f.now_iso(),
@@ -200,27 +206,6 @@ def check_temp_dir_dump(temp_dir: Path, sha: str | None, allow_another_dump: boo
             f"{run_id}), use another --temp-dir, or pass --allow-another-dump if two dumps are intended")
 
 
-class LoadCommitted(ChatmigrateError):
-    """The load is committed but a later part of step 2 failed or was interrupted."""
-
-    exit_code = 1
-
-    def __init__(self, run_id: int, c: LoadCounts, what: str, cause: BaseException,
-                 advice: str = "re-run create to finish (it finds its rows present and completes the rest), "
-                               "or rollback") -> None:
-        self.run_id, self.counts, self.what = run_id, c, what
-        if isinstance(cause, KeyboardInterrupt):
-            self.exit_code = 130
-            why = "was interrupted"
-        else:
-            first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-            why = f"failed: {first}"
-        present = c.chats.present + c.messages.present + c.media.present
-        super().__init__(
-            f"the load of run {run_id} is committed ({c.chats.created:,} chats, {c.messages.created:,} messages, "
-            f"{c.media.created:,} media inserted; {present:,} rows were already present); {what} {why}; "
-            f"{advice}."
-        )
 
 
 def create(
@@ -301,7 +286,7 @@ def create(
         except BaseException as exc:
             stats.update(indexes_built=False, error=f"{what} failed or was interrupted after the load's commit")
             f.write_json(temp_dir / f.CREATION_STATS, stats)
-            raise LoadCommitted(run_id, counts, what, exc) from exc
+            raise LoadCommitted(run_id, *committed_counts(counts), what, exc) from exc
         ledger.unlock(conn)
     stats["indexes_built"] = bool(built)
     f.write_json(temp_dir / f.CREATION_STATS, stats)

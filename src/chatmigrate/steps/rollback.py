@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import LedgerError, UsageError
 from ..phase6 import files as f
 from ..postgres import db, ledger, preflight
 from ..postgres.rollback import RollbackCounts, count_all, rollback_run, wipe_all
@@ -69,7 +69,7 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False,
             counts = wipe_all(conn)
         else:
             if not ledger.exists(conn):
-                raise ledger.LedgerError(
+                raise LedgerError(
                     f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
                     "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
             counts = rollback_run(conn, chosen)

@@ -24,7 +24,7 @@ from ..phase6 import files as f
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
 from ..progress import NO_PROGRESS, Progress
-from .create import CreateResult, LoadCommitted, check_temp_dir_dump, create
+from .create import CreateResult, LoadCommitted, check_temp_dir_dump, committed_counts, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage
 
@@ -126,7 +126,7 @@ def run(
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise
-            raise LoadCommitted(cr.run_id, cr.counts, "validation", exc,
+            raise LoadCommitted(cr.run_id, *committed_counts(cr.counts), "validation", exc,
                                 "run `chatmigrate validate` to check every row, or rollback") from exc
         steps["validation"] = {"success": va.is_valid, "duration_seconds": round(time.perf_counter() - t, 3),
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}

@@ -23,8 +23,8 @@ from typing import Any
 
 from ..phase6 import files as f
 from ..phase6 import records as r
-from ..progress import NO_PROGRESS, Progress
 from ..postgres import checks, db, suite
+from ..progress import NO_PROGRESS, Progress
 from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
