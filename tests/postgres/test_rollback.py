@@ -2,7 +2,7 @@
 
 A migrated target (two chats, their messages, one image's media row) to which the new
 app has added rows: its own chat, a message in a migrated chat, media on a migrated
-message, an avatar. Rollback by manifest deletes exactly the manifest's rows that carry
+message, an avatar. Rollback of a ledger run deletes exactly the run's rows that carry
 nothing of the app's, keeps (and counts) the rest, and ignores ids that are not there;
 ``wipe_all`` deletes every chat, message and chat image and nothing else.
 """
@@ -16,7 +16,9 @@ import psycopg
 import pytest
 
 import pgdb
-from chatmigrate.postgres.rollback import RollbackCounts, rollback_manifest, wipe_all
+from chatmigrate.errors import LedgerError
+from chatmigrate.postgres import ledger
+from chatmigrate.postgres.rollback import RollbackCounts, rollback_run, wipe_all
 from pgrows import Seeded, chat, media, message, seed, uid
 
 
@@ -59,6 +61,23 @@ def target(postgres: object) -> Iterator[Target]:
         yield Target(db, s, [a.id, b.id], [m.id for m in msgs], [md.id for md in planned], app)
 
 
+def rollback_listed(conn: psycopg.Connection[object], chats: list[str], messages: list[str],
+                    media_ids: list[str]) -> RollbackCounts:
+    """A ledger run that lists these ids (as create records them), rolled back."""
+    with conn.transaction():
+        run_id = ledger.claim(conn, dump_path=None, dump_sha256=uid(), temp_dir="/nowhere", link_mode="strict",
+                              chat_schema="booking", allow_another_dump=True)
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO chatmigrate.run_rows (run_id, kind, id) VALUES (%s, %s, %s) "
+                            "ON CONFLICT DO NOTHING",
+                            [(run_id, kind, i) for kind, listed in (("chat", chats), ("message", messages),
+                                                                    ("media", media_ids)) for i in listed])
+    counts = rollback_run(conn, run_id)
+    assert counts.run_id == run_id
+    counts.run_id = None
+    return counts
+
+
 def ids(db: pgdb.PgDatabase, table: str) -> set[str]:
     assert table in ("chats", "chat_messages", "media")
     return {row[0] for row in db.query(f"SELECT id::text FROM public.{table}")}
@@ -67,7 +86,7 @@ def ids(db: pgdb.PgDatabase, table: str) -> set[str]:
 def test_manifest_rollback_deletes_only_rows_without_the_apps(target: Target) -> None:
     t = target
     with t.db.connect() as conn:
-        counts = rollback_manifest(conn, t.chats, t.messages, t.media)
+        counts = rollback_listed(conn, t.chats, t.messages, t.media)
     # b's text carries the app's media, so it stays, and so does b; a keeps the app's message
     assert counts == RollbackCounts(media=2, messages=3, chats=0, kept_messages=1, kept_chats=2)
     assert ids(t.db, "chats") == {*t.chats, t.app["chat"]}
@@ -81,7 +100,7 @@ def test_manifest_rollback_without_app_rows_deletes_everything_listed(target: Ta
     t.db.execute("DELETE FROM public.chat_messages WHERE id = %s", (t.app["message"],))
     t.db.execute("DELETE FROM public.media WHERE id = %s", (t.app["message_media"],))
     with t.db.connect() as conn:
-        counts = rollback_manifest(conn, t.chats, t.messages, t.media)
+        counts = rollback_listed(conn, t.chats, t.messages, t.media)
     assert counts == RollbackCounts(media=2, messages=4, chats=2, kept_messages=0, kept_chats=0)
     assert ids(t.db, "chats") == {t.app["chat"]} and ids(t.db, "chat_messages") == set()
     assert ids(t.db, "media") == {t.app["avatar"]}
@@ -90,7 +109,7 @@ def test_manifest_rollback_without_app_rows_deletes_everything_listed(target: Ta
 def test_manifest_rollback_never_deletes_media_other_than_chat_images(target: Target) -> None:
     t = target
     with t.db.connect() as conn:  # an avatar's id in the manifest (a damaged or hand-edited file)
-        counts = rollback_manifest(conn, [], [], [t.app["avatar"]])
+        counts = rollback_listed(conn, [], [], [t.app["avatar"]])
     assert counts == RollbackCounts()
     assert t.app["avatar"] in ids(t.db, "media")
 
@@ -98,10 +117,21 @@ def test_manifest_rollback_never_deletes_media_other_than_chat_images(target: Ta
 def test_manifest_rollback_ignores_ids_that_are_gone_or_repeated(target: Target) -> None:
     t = target
     with t.db.connect() as conn:
-        first = rollback_manifest(conn, [], t.messages[:2] * 2 + [uid()], t.media[:1] * 3)
-        again = rollback_manifest(conn, [], t.messages[:2], t.media[:1])
+        first = rollback_listed(conn, [], t.messages[:2] * 2 + [uid()], t.media[:1] * 3)
+        again = rollback_listed(conn, [], t.messages[:2], t.media[:1])
     assert (first.media, first.messages) == (1, 2)
     assert (again.media, again.messages, again.kept_messages) == (0, 0, 0)
+
+
+def test_a_run_rolled_back_is_not_rolled_back_again(target: Target) -> None:
+    t = target
+    with t.db.connect() as conn:
+        with conn.transaction():
+            run_id = ledger.claim(conn, dump_path=None, dump_sha256=uid(), temp_dir="/nowhere",
+                                  link_mode="strict", chat_schema="booking")
+        rollback_run(conn, run_id)
+        with pytest.raises(LedgerError, match="already rolled back"):
+            rollback_run(conn, run_id)
 
 
 def test_manifest_rollback_is_one_transaction(target: Target) -> None:
@@ -112,7 +142,7 @@ def test_manifest_rollback_is_one_transaction(target: Target) -> None:
     t.db.execute("DELETE FROM public.chat_messages WHERE id = %s", (t.app["message"],))
     before = t.db.snapshot()
     with t.db.connect() as conn, pytest.raises(psycopg.errors.RaiseException, match="chats are kept"):
-        rollback_manifest(conn, t.chats, t.messages, t.media)
+        rollback_listed(conn, t.chats, t.messages, t.media)
     assert t.db.snapshot() == before
 
 

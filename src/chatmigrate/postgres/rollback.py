@@ -78,7 +78,8 @@ def rollback_run(conn: psycopg.Connection[Any], run_id: int) -> RollbackCounts:
         before = _totals(conn, tables)
         out.media = conn.execute(
             "DELETE FROM public.media x USING chatmigrate.run_rows r "
-            "WHERE r.run_id = %s AND r.kind = 'media' AND x.id = r.id", (run_id,)).rowcount
+            "WHERE r.run_id = %s AND r.kind = 'media' AND x.id = r.id AND x.media_type = 'chat_image'",
+            (run_id,)).rowcount  # only ever chat images, whatever the ledger says
         out.messages = conn.execute(
             "DELETE FROM public.chat_messages m USING chatmigrate.run_rows r "
             "WHERE r.run_id = %s AND r.kind = 'message' AND m.id = r.id "
