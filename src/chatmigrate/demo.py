@@ -20,11 +20,12 @@ from typing import Any
 
 from psycopg import conninfo, sql
 
+from .planfiles import Impact
+from .postgres import db
 from .progress import NO_PROGRESS, Progress
 from .steps.plan import plan
 from .steps.run import RunResult, run
 from .synth import SynthSummary, generate, read_truth
-from .postgres import db
 
 DEMO_DATABASE = "chatmigrate_demo"
 
@@ -35,7 +36,7 @@ class DemoResult:
     run: RunResult
     target: str  # redacted
     agreement: list[tuple[str, Any, Any]]  # (what, truth, migrated)
-    impact: dict[str, Any]  # chatmigrate plan on the same world: strict and recover side by side
+    impact: Impact  # chatmigrate plan on the same world: strict and recover side by side
 
     @property
     def agrees(self) -> bool:

@@ -25,7 +25,7 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from . import records as r
-from .rules import Lookups, low, utc_iso
+from .rules import Lookups, is_active, low, utc_iso
 
 LINK_OWN = "chat.booking_id"
 LINK_BOOKING_SIDE = "booking.chat_id"
@@ -92,7 +92,7 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetCha
     claims: dict[str, set[str]] = defaultdict(set)  # booking -> legacy chats linked to it
     for chat in chats:
         key = low(chat.id) or ""
-        if str(chat.is_active).strip() != "1":
+        if not is_active(chat):
             skip = r.Skip("chat", key, low(chat.booking_id), r.CHAT_NOT_ACTIVE)
         elif utc_iso(chat.created_at, lk.source_tz) is None:
             skip = r.Skip("chat", key, low(chat.booking_id),
@@ -163,7 +163,7 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r
         key = low(chat.id) or ""
         customer = lk.mapping.get(low(chat.buyer_id) or "")
         stylist = lk.mapping.get(low(chat.stylist_id) or "")
-        if str(chat.is_active).strip() != "1":
+        if not is_active(chat):
             reason = r.CHAT_NOT_ACTIVE
         elif utc_iso(chat.created_at, lk.source_tz) is None:
             reason = r.CHAT_INVALID_CREATED_AT.format(value=chat.created_at)

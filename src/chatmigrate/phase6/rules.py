@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from sys import intern
-from datetime import datetime, timezone, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -76,7 +76,7 @@ def utc_iso(value: Any, tz: tzinfo | None = None) -> str | None:
         return dt.isoformat(timespec="microseconds") + "Z"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _truthy(value: Any) -> bool:
@@ -120,11 +120,16 @@ def legacy_message(v: Mapping[str, Any]) -> r.LegacyMessage:
 # --------------------------------------------------------------------------- chats
 
 
+def is_active(chat: r.LegacyChat) -> bool:
+    """The plan's "active" rule: ``is_active = 1``, nothing else."""
+    return str(chat.is_active).strip() == "1"
+
+
 def classify_chat(chat: r.LegacyChat, lk: Lookups) -> r.TargetChat | r.Skip:
     """The plan's chat rules, first match wins."""
     chat_id = low(chat.id) or ""
     booking_id = low(chat.booking_id)
-    if not _truthy(chat.is_active) or str(chat.is_active).strip() != "1":
+    if not is_active(chat):
         return r.Skip("chat", chat_id, booking_id, r.CHAT_NOT_ACTIVE)
     if booking_id is None or booking_id not in lk.bookings:
         return r.Skip("chat", chat_id, booking_id, r.NO_BOOKING)

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from .load import LOCK_KEY
+from .lock import phase_lock
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ def rollback_manifest(
 ) -> RollbackCounts:
     out = RollbackCounts()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        phase_lock(conn)
         conn.execute(
             "CREATE TEMP TABLE cm_rb_chat (id uuid PRIMARY KEY) ON COMMIT DROP;"
             "CREATE TEMP TABLE cm_rb_msg (id uuid PRIMARY KEY) ON COMMIT DROP;"
@@ -74,7 +74,7 @@ def wipe_all(conn: psycopg.Connection[Any]) -> RollbackCounts:
     """The plan's rollback: every chat_image media row, every message, every chat."""
     out = RollbackCounts()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        phase_lock(conn)
         out.media = conn.execute("DELETE FROM public.media WHERE media_type = 'chat_image'").rowcount
         out.messages = conn.execute("DELETE FROM public.chat_messages").rowcount
         out.chats = conn.execute("DELETE FROM public.chats").rowcount

@@ -16,55 +16,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..dump import DumpReader, Row
 from ..errors import UsageError
-from ..phase6 import files as f
-from ..phase6 import records as r
 from ..phase6 import links, rules
+from ..phase6 import records as r
+from ..phase6.kinds import LINK_MODES, LinkMode
+from ..planfiles import PhaseInputs, read_phase_inputs
 from ..progress import NO_PROGRESS, Progress
 
-
-LINK_MODES = ("strict", "recover", "participants")
+__all__ = ["LINK_MODES", "Classified", "PhaseInputs", "TableOrderChanged", "classify_dump", "load_phase_inputs"]
 
 
 class TableOrderChanged(Exception):
     """Internal: chat or booking rows after message rows; retry with two passes."""
 
 
-ADVICE_PHASE1 = "run Phase 1 (users) first, or point --temp-dir at the folder that holds its output"
-ADVICE_PHASE4 = "run Phase 4 (bookings) first, or point --temp-dir at the folder that holds its output"
-
-
-@dataclass(slots=True)
-class PhaseInputs:
-    mapping: dict[str, str]
-    migrated: frozenset[str]
-    bookings_created_total: int
-
-
-def load_phase_inputs(temp_dir: Path) -> PhaseInputs:
-    """Read and check user-id-mapping.json and bookings-created.json (exit 2 if wrong)."""
-    mpath = temp_dir / f.USER_MAPPING
-    mdoc = f.read_json(mpath, "the Phase 1 user id mapping", ADVICE_PHASE1)
-    mapping_raw = mdoc.get("mapping")
-    if not isinstance(mapping_raw, dict):
-        raise f.PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
-    mapping = {str(k).strip().lower(): str(v).strip().lower() for k, v in mapping_raw.items() if v}
-    bpath = temp_dir / f.BOOKINGS_CREATED
-    bdoc = f.read_json(bpath, "the Phase 4 booking results", ADVICE_PHASE4)
-    results = bdoc.get("results")
-    if not isinstance(results, list):
-        raise f.PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
-    migrated = frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
-    if not migrated:
-        raise f.PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
-    return PhaseInputs(mapping, migrated, len(results))
+load_phase_inputs = read_phase_inputs  # the Phase 1/4 files: planfiles owns them
 
 
 def parse_timezone(name: str | None) -> Any:
@@ -105,7 +75,7 @@ class Classified:
     first: Row | None
     reader: DumpReader | None
     allow_incomplete: bool
-    link: str  # "strict" or "recover"
+    link: LinkMode
     chat_links: list[links.ChatLink]  # one decision per legacy chat
     people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
 
@@ -135,7 +105,7 @@ def classify_dump(
     progress: Progress = NO_PROGRESS,
     allow_incomplete: bool = False,
     single_pass: bool = True,
-    link: str = "strict",
+    link: LinkMode = "strict",
     keep_people: bool = False,
 ) -> Classified:
     """Read bookings and chats and apply the chat rules; messages stay lazy.
@@ -168,7 +138,7 @@ def classify_dump(
     if not single_pass and not allow_incomplete:
         _require_tables(reader, dump)
     lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, tz)
-    active = sum(1 for chat in chats if str(chat.is_active).strip() == "1")
+    active = sum(1 for chat in chats if rules.is_active(chat))
     if link == "recover":
         processed, skips, chat_links = links.link_chats(chats, lk)
     elif link == "participants":

@@ -11,22 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import planfiles as pf
 from ..errors import UsageError
-from ..phase6 import files as f
 from ..postgres import db
 from ..postgres.rollback import RollbackCounts, rollback_manifest, wipe_all
 
 
-def _ids(path: Path, kind: str) -> list[str]:
-    ids: list[str] = []
-    for prefix in ("created", "already_present"):
-        ids.extend(x["id"] for x in f.iter_array(path, f"{prefix}_{kind}"))
-    return ids
-
-
 def rollback(temp_dir: Path, url: str, *, everything: bool = False) -> tuple[RollbackCounts, list[str]]:
     """Undo Phase 6 in the target; returns the counts and the files removed."""
-    manifest = temp_dir / f.CHATS_CREATED
+    manifest = temp_dir / pf.CHATS_CREATED
     if not everything and not manifest.is_file():
         raise UsageError(
             f"{manifest} is missing, so there is no record of which rows this migration created: "
@@ -37,12 +30,6 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False) -> tuple[Rol
         if everything:
             counts = wipe_all(conn)
         else:
-            counts = rollback_manifest(conn, _ids(manifest, "chats"), _ids(manifest, "messages"),
-                                       _ids(manifest, "media"))
-    removed = []
-    for name in f.PHASE_OUTPUTS:
-        p = temp_dir / name
-        if p.exists():
-            p.unlink()
-            removed.append(name)
-    return counts, removed
+            ids = pf.read_created_ids(temp_dir)
+            counts = rollback_manifest(conn, ids["chat"], ids["message"], ids["media"])
+    return counts, pf.remove_phase_outputs(temp_dir)

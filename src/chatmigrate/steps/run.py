@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import planfiles as pf
 from ..errors import ChatmigrateError
-from ..phase6 import files as f
-from ..progress import NO_PROGRESS, Progress
+from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db
+from ..progress import NO_PROGRESS, Progress
 from .create import CreateResult, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage
@@ -31,14 +32,14 @@ class RunResult:
     extraction: ExtractResult
     creation: CreateResult
     validation: ValidateResult
-    stats: dict[str, Any]
+    stats: pf.MigrationStats
 
     @property
     def success(self) -> bool:
         return bool(self.stats["success"])
 
 
-def preflight(dump: str, temp_dir: Path, url: str) -> str:
+def preflight(dump: str, temp_dir: Path, url: str) -> ChatSchema:
     """The plan's input validation, before anything is written: files, then the target.
 
     Returns the target's chat schema ("booking" or "participants").
@@ -46,7 +47,7 @@ def preflight(dump: str, temp_dir: Path, url: str) -> str:
     load_phase_inputs(temp_dir)
     with db.connect(url) as conn:
         db.require_tables(conn, url)
-        schema = db.chat_schema(conn)
+        schema = chat_schema(db.chat_schema(conn))
         (n,) = conn.execute("SELECT count(*) FROM public.bookings").fetchone()  # type: ignore[misc]
         if n == 0:
             raise db.TargetError(
@@ -65,16 +66,18 @@ def run(
     indexes: bool = True,
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
-    link: str = "strict",
+    link: LinkMode = "strict",
 ) -> RunResult:
-    started_at, t0 = f.now_iso(), time.perf_counter()
+    started_at, t0 = pf.now_iso(), time.perf_counter()
     steps: dict[str, Any] = {}
-    stats: dict[str, Any] = {"phase": 6, "started_at": started_at}
+    stats: pf.MigrationStats = {"phase": 6, "started_at": started_at}
 
-    def finish(success: bool) -> dict[str, Any]:
-        stats.update(completed_at=f.now_iso(), duration_seconds=round(time.perf_counter() - t0, 3),
-                     success=success, steps=steps)
-        f.write_json(temp_dir / f.MIGRATION_STATS, stats)
+    def finish(success: bool) -> pf.MigrationStats:
+        stats["completed_at"] = pf.now_iso()
+        stats["duration_seconds"] = round(time.perf_counter() - t0, 3)
+        stats["success"] = success
+        stats["steps"] = steps
+        pf.write_migration_stats(temp_dir, stats)
         return stats
 
     try:

@@ -1,0 +1,141 @@
+"""The streamed JSON layout of the plan's large files, and its reading back.
+
+Owns: :class:`StreamedDoc`, which writes a JSON object whose large arrays hold one
+element per line (``processedMessages``, ``skipped_messages``, ``created_messages``: a
+million messages never sit in memory), :func:`iter_array`, which streams such an array
+back line by line, and :func:`read_head`, which reads everything else. The text is what
+``json.dumps`` gives (``ensure_ascii=False``).
+
+Does not own: file names or shapes (``planfiles``), writing files (``safewrite``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+class StreamedDoc:
+    """Writes a JSON object whose large arrays are streamed, one element per line.
+
+    Keys are written in call order: ``value(k, v)`` for ordinary keys,
+    ``begin_array(k)`` / ``item(v)`` / ``end_array()`` for a streamed array.
+    """
+
+    def __init__(self, fh: IO[str]) -> None:
+        self.fh = fh
+        self._first_key = True
+        self._first_item = True
+        fh.write("{")
+
+    def _key(self, key: str) -> None:
+        self.fh.write("\n  " if self._first_key else ",\n  ")
+        self._first_key = False
+        self.fh.write(_dumps(key) + ": ")
+
+    def value(self, key: str, value: Any) -> None:
+        self._key(key)
+        self.fh.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+
+    def begin_array(self, key: str) -> None:
+        self._key(key)
+        self.fh.write("[")
+        self._first_item = True
+
+    def item(self, value: Any) -> None:
+        self.fh.write("\n    " if self._first_item else "\n   ,")
+        self._first_item = False
+        self.fh.write(_dumps(value))
+
+    def raw_item(self, json_text: str) -> None:
+        """Append an element already encoded as one line of JSON (for hot loops)."""
+        self.fh.write("\n    " if self._first_item else "\n   ,")
+        self._first_item = False
+        self.fh.write(json_text)
+
+    def raw_items(self, json_texts: Iterable[str], batch: int = 4096) -> None:
+        """Append many pre-encoded elements, written in batches."""
+        chunk: list[str] = []
+        for text in json_texts:
+            chunk.append(text)
+            if len(chunk) >= batch:
+                self._write_batch(chunk)
+                chunk = []
+        if chunk:
+            self._write_batch(chunk)
+
+    def _write_batch(self, chunk: list[str]) -> None:
+        self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
+        self._first_item = False
+
+    def end_array(self) -> None:
+        self.fh.write("]" if self._first_item else "\n  ]")
+
+    def close(self) -> None:
+        self.fh.write("\n}\n")
+
+
+def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
+    """Stream the elements of the top-level array ``key`` of a file written by StreamedDoc.
+
+    Falls back to loading the whole file when it was written by another tool.
+    """
+    marker = f'  "{key}": ['.encode()
+    loads = orjson.loads
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(marker):
+                rest = line[len(marker) :].strip()
+                if rest in (b"]", b"],"):
+                    return
+                if rest:
+                    break  # not our one-element-per-line layout
+                for item_line in fh:
+                    s = item_line.strip()
+                    if s.startswith(b"]"):
+                        return
+                    yield loads(s[1:] if s.startswith(b",") else s)
+                return
+    with open(path, "rb") as fh:
+        yield from orjson.loads(fh.read()).get(key, [])
+
+
+def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:
+    """The top-level keys of a StreamedDoc file except the streamed arrays in ``skip``.
+
+    The streamed arrays are cut out line by line without parsing them (bounded memory):
+    JSON text never holds a raw newline inside a string, so a line that starts with
+    ``  "key": [`` is a top-level key, and the array ends at the next line ``  ],``.
+    A streamed array is never the last key (metadata comes last).
+    """
+    starts = tuple(f'  "{k}": ['.encode() for k in skip)
+    kept: list[bytes] = []
+    skipping = False
+    with open(path, "rb") as fh:
+        for line in fh:
+            if skipping:
+                skipping = not line.startswith(b"  ]")
+                continue
+            if line.startswith(starts):
+                skipping = not line.rstrip().endswith((b"[]", b"[],"))
+                continue
+            kept.append(line)
+    try:
+        return orjson.loads(b"".join(kept))  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:  # not our layout: load it whole
+        with open(path, "rb") as fh:
+            doc = orjson.loads(fh.read())
+        return {k: v for k, v in doc.items() if k not in skip}
