@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 BUFFER = 1 << 20
 
@@ -56,25 +56,24 @@ def _atomic_fd(path: Path) -> Iterator[tuple[int, str]]:
         yield fd, tmp
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _sync_dir(path.parent)
 
 
 @contextmanager
-def atomic_text(path: Path) -> Iterator[IO[str]]:
+def atomic_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
     """Open ``path`` for writing UTF-8 text; see the module docstring."""
-    with _atomic_fd(path) as (fd, _), os.fdopen(fd, "w", encoding="utf-8", buffering=BUFFER) as fh:
+    with _atomic_fd(path) as (fd, _), os.fdopen(fd, "w", encoding="utf-8", buffering=BUFFER,
+                                                          newline=newline) as fh:
         yield fh
         fh.flush()
         os.fsync(fh.fileno())
 
 
 @contextmanager
-def atomic_bytes(path: Path) -> Iterator[IO[bytes]]:
+def atomic_bytes(path: Path) -> Iterator[BinaryIO]:
     """Open ``path`` for writing bytes; see the module docstring."""
     with _atomic_fd(path) as (fd, _), os.fdopen(fd, "wb", buffering=BUFFER) as fh:
         yield fh

@@ -1,4 +1,4 @@
-"""Step 2, create: chats-extracted.json -> the target, plus the plan's step 2 files.
+"""Step 2, create: step 1's file -> the target, plus the plan's step 2 files.
 
 Owns: reading step 1's output as typed records (streamed), driving the
 :class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),

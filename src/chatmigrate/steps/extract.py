@@ -1,4 +1,4 @@
-"""Step 1, extract: dump + Phase 1/4 files -> chats-extracted.json, skipped-chats.json.
+"""Step 1, extract: dump + Phase 1/4 files -> step 1's files (planfiles.ExtractedWriter).
 
 Owns: driving the writers of both output files while the classified messages stream
 past (memory holds the chats, never the messages), the plan's metadata and summary

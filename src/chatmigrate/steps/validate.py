@@ -1,7 +1,7 @@
 """Step 3, validate: the dump, step 1's file and the target -> chat-validation-results.json.
 
 Owns: re-deriving the expected rows from the dump itself (the same rules, applied
-again: a changed dump or an edited chats-extracted.json shows up), comparing them
+again: a changed dump or an edited step 1 file shows up), comparing them
 with step 1's recorded counts, driving the row-level reconciliation and the plan's SQL
 suite in one read-only snapshot, deciding ``is_valid``, and writing the results file.
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..dump.tokens import escape
 from ..progress import NO_PROGRESS, Progress
+from ..safewrite import atomic_bytes, atomic_text, write_text
 from . import model as m
 from .messages import Tally, message_rows
 from .sqlfile import LAYOUTS, DumpWriter
@@ -90,13 +91,13 @@ def generate(
     seed_dir.mkdir(parents=True, exist_ok=True)
     pool = TextPool(random.Random(f"chatmigrate-synth/{seed}/texts"))
     gen = _Generator(world, pool, out_dir, progress)
-    with open(out_dir / "legacy.sql", "wb", buffering=8 << 20) as f:
+    with atomic_bytes(out_dir / "legacy.sql") as f:
         writer = DumpWriter(f, layout)
         gen.write_dump(writer)
         writer.close()
     gen.write_people_files()
     truth = gen.truth(writer.rows, layout)
-    (out_dir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(out_dir / "truth.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     return SynthSummary(
         out_dir, out_dir / "legacy.sql", temp, seed_dir, out_dir / "truth.json", messages,
         writer.rows["chat"], writer.rows["booking"], truth["profiles"],
@@ -166,9 +167,9 @@ class _Generator:
         n_ok = n_failed = n_absent = recoverable = recoverable_active = 0
         refs = self.chat_refs
         self.progress.start("synth: bookings", None, "rows")
-        created_part = open(temp / ".created.part", "w", encoding="utf-8")  # noqa: SIM115
-        extracted_part = open(temp / ".extracted.part", "w", encoding="utf-8")  # noqa: SIM115
-        with created_part, extracted_part, open(seed_dir / "bookings.csv", "w", newline="", encoding="utf-8") as fcsv:
+        with atomic_text(temp / ".created.part") as created_part, \
+                atomic_text(temp / ".extracted.part") as extracted_part, \
+                atomic_text(seed_dir / "bookings.csv", newline="") as fcsv:
             out = csv.writer(fcsv, lineterminator="\n")
             out.writerow(["id", "customer_id", "stylist_id", "start_time", "end_time", "status", "total_price",
                           "total_duration_minutes", "created_at", "updated_at"])
@@ -232,7 +233,7 @@ class _Generator:
 
     @staticmethod
     def _assemble(path: Path, part: Path, key: str, metadata: dict[str, Any]) -> None:
-        with open(path, "w", encoding="utf-8") as f, open(part, encoding="utf-8") as src:
+        with atomic_text(path) as f, open(part, encoding="utf-8") as src:
             f.write('{\n  "metadata": ' + json.dumps(metadata) + f',\n  "{key}": [')
             shutil.copyfileobj(src, f, 1 << 20)
             f.write("\n  ]\n}\n")
@@ -271,7 +272,7 @@ class _Generator:
             yield from ((stylists, i, "stylist") for i in range(stylists.n) if self.w.mapped_stylist(i))
 
         total = sum(1 for _ in mapped())
-        with open(self.out / "temp" / "user-id-mapping.json", "w", encoding="utf-8") as f:
+        with atomic_text(self.out / "temp" / "user-id-mapping.json") as f:
             f.write('{\n  "metadata": ' + json.dumps({"created_at": CREATED_AT, "total_mappings": total})
                     + ',\n  "mapping": {')
             sep = "\n    "
@@ -279,7 +280,7 @@ class _Generator:
                 f.write(f'{sep}"{p.id(i)}": "{p.new_id(i)}"')
                 sep = ",\n    "
             f.write("\n  }\n}\n")
-        with open(self.out / "seed" / "profiles.csv", "w", newline="", encoding="utf-8") as f:
+        with atomic_text(self.out / "seed" / "profiles.csv", newline="") as f:
             out = csv.writer(f, lineterminator="\n")
             out.writerow(["id", "role", "full_name", "email", "created_at", "updated_at"])
             for p, i, role in mapped():
