@@ -28,6 +28,8 @@ from .copytext import copy_bool, copy_text, from_copy
 from .copytext import is_uuid as _UUID
 from .lock import LOCK_KEY, phase_lock
 
+_make = tuple.__new__  # a NamedTuple without its keyword-handling __new__ (a million messages)
+
 __all__ = ["LOCK_KEY", "Counts", "LoadCounts", "Loader", "copy_text"]
 
 STAGING = """
@@ -334,7 +336,7 @@ class Loader:
         streamed from the database when read."""
         return CreatedRows(
             (CreatedChat(i, from_copy(b), from_copy(c), from_copy(s)) for i, b, c, s in self._rows("chat", outcome)),
-            (CreatedMessage(i, c, s, h == "t") for i, c, s, h in self._rows("message", outcome)),
+            (_make(CreatedMessage, (i, c, s, h == "t")) for i, c, s, h in self._rows("message", outcome)),
             (CreatedMedia(i, m) for i, m in self._rows("media", outcome)),
         )
 
