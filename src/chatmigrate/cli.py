@@ -36,6 +36,7 @@ from .cli_render import (
     print_validate,
 )
 from .errors import ChatmigrateError
+from .phase6.kinds import LinkMode
 
 
 def _say_error(ctx: click.Context, text: str) -> None:
@@ -162,7 +163,7 @@ link_option = click.option(
 @tz_option
 @link_option
 @click.pass_context
-def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: str) -> None:
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: LinkMode) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
@@ -275,7 +276,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @link_option
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: str) -> None:
+        max_error_rate: float, skip_indexes: bool, link: LinkMode) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 

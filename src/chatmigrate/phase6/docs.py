@@ -6,7 +6,7 @@ results, the run's stats and the impact report. Plain types, no I/O.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from .kinds import LinkMode
 
@@ -128,6 +128,12 @@ class ModeImpact(TypedDict):
     conversations_lost: int
     messages_in_lost_conversations: int
     lost_conversations: list[dict[str, Any]]
+
+
+ImpactFigure = Literal[  # the counted figures of a mode, side by side in `chatmigrate plan`
+    "legacy_chats_migrating", "target_chats", "messages_migrating", "conversations_lost",
+    "messages_in_lost_conversations", "customers_losing_history", "stylists_losing_history",
+]
 
 
 class Impact(TypedDict):
