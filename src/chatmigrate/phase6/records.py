@@ -10,6 +10,7 @@ no I/O, no rules: everything else imports from here, this imports nothing of our
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from typing import Any, NamedTuple
 
 # --- the plan's skip reasons (step 1) --------------------------------------------
@@ -76,6 +77,20 @@ class TargetMessage(NamedTuple):
     is_read: bool
     created_at: str
     has_image: bool
+
+
+class Route(NamedTuple):
+    """A legacy chat divided among several target chats by message time (recover mode)."""
+
+    starts: tuple[str, ...]  # UTC ISO start of each part's window; the first is open-ended
+    parts: tuple[TargetChat, ...]
+
+    def part_for(self, created_at: str) -> TargetChat:
+        return self.parts[max(0, bisect_right(self.starts, created_at) - 1)]
+
+
+# where a legacy chat's messages go: a target chat, a Route among several, or None (skipped)
+ChatRoute = TargetChat | Route | None
 
 
 class PlannedMedia(NamedTuple):

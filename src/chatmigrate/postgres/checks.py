@@ -107,7 +107,7 @@ def md5_text(text: str) -> str:
 
 def create_expected_tables(conn: psycopg.Connection[Any]) -> None:
     """(Re)create the session temp tables of the expected rows (on an autocommit connection)."""
-    conn.execute(EXPECTED_TABLES)  # type: ignore[arg-type]
+    conn.execute(EXPECTED_TABLES)
 
 
 def begin_read_only(conn: psycopg.Connection[Any]) -> None:
@@ -194,7 +194,7 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
     (rec.expected_chats, rec.expected_messages, rec.expected_media,
      rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
     for name, query in queries(chat_schema).items():
-        rows = conn.execute(query).fetchall()  # type: ignore[arg-type]
+        rows = conn.execute(query).fetchall()
         rec.findings[name] = [
             str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
         ]

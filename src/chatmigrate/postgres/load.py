@@ -286,7 +286,7 @@ class Loader:
         for kind, stmt in kinds:
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
-            self.conn.execute(stmt)  # type: ignore[arg-type]
+            self.conn.execute(stmt)
             rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()
             c = self.counts.of(kind)
             for outcome, n in rows:
@@ -300,7 +300,7 @@ class Loader:
     def insert(self) -> None:
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
         for kind, stmt in zip(ROW_KINDS, inserts, strict=True):
-            cur = self.conn.execute(stmt)  # type: ignore[arg-type]
+            cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
 
     # ---------------------------------------------------------------- reading back
@@ -314,7 +314,7 @@ class Loader:
     def _copy_out(self, query: str) -> Iterator[list[str]]:
         """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason
         strings hold no tab, newline or backslash, so no unescaping is needed)."""
-        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:  # type: ignore[arg-type]
+        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:
             rest = b""
             for block in cp:
                 lines = (rest + bytes(block)).split(b"\n")

@@ -20,7 +20,8 @@ from ..phase6 import records as r
 from ..phase6 import rules
 from ..phase6.kinds import LinkMode
 from ..progress import NO_PROGRESS, Progress
-from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+from .classify import Classified, PhaseInputs, load_phase_inputs, over_dump
+from .options import Step1Options
 
 __all__ = ["ExtractResult", "PhaseInputs", "extract", "load_phase_inputs"]
 
@@ -45,19 +46,12 @@ def extract(
     link: LinkMode = "strict",
 ) -> ExtractResult:
     """Run step 1. Raises ChatmigrateError (exit 2) on bad input; writes nothing then."""
+    options = Step1Options(source_tz, link, allow_incomplete, progress)
     inputs = load_phase_inputs(temp_dir)
-    try:
-        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, link, single_pass=True)
-    except TableOrderChanged:  # chats or bookings after messages: nothing was written; read twice
-        return _extract(dump, temp_dir, inputs, source_tz, progress, allow_incomplete, link, single_pass=False)
+    return over_dump(dump, inputs, options, lambda cl: _extract(dump, temp_dir, inputs, options, cl))
 
 
-def _extract(
-    dump: str, temp_dir: Path, inputs: PhaseInputs, source_tz: str | None, progress: Progress,
-    allow_incomplete: bool, link: LinkMode, *, single_pass: bool,
-) -> ExtractResult:
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, allow_incomplete=allow_incomplete,
-                       single_pass=single_pass, link=link)
+def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified) -> ExtractResult:
     per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
@@ -100,12 +94,12 @@ def _extract(
             "warnings": len(warnings),
             "alerts": rules.extraction_alerts(chat_reasons, message_reasons, cl.active_chats, processed_messages),
             "migrated_bookings_in_phase4": len(inputs.migrated),
-            "source_timezone": source_tz or "UTC",
-            "link_mode": link,
+            "source_timezone": options.source_tz or "UTC",
+            "link_mode": options.link,
             "legacy_chats_linked": sum(1 for x in cl.chat_links if x.rule is not None),
             "dump": os.path.abspath(dump),
         }
         out.finish(images, warnings, metadata)
-    pf.write_chat_links(temp_dir, cl.chat_links, per_part, link)
+    pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
     return ExtractResult(metadata, chat_reasons, message_reasons, len(warnings), out.extracted_path,
                          out.skipped_path)

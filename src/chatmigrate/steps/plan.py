@@ -17,15 +17,13 @@ from typing import Any
 from .. import planfiles as pf
 from ..phase6 import records as r
 from ..phase6.docs import ModeImpact
-from ..phase6.kinds import BOOKING_LINK_MODES, LinkMode
+from ..phase6.kinds import BOOKING_LINK_MODES
 from ..progress import NO_PROGRESS, Progress
-from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+from .classify import Classified, load_phase_inputs, over_dump
+from .options import Step1Options
 
 
-def _one_mode(dump: str, inputs: PhaseInputs, link: LinkMode, source_tz: str | None, progress: Progress,
-              single_pass: bool) -> ModeImpact:
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link,
-                       keep_people=True)
+def _one_mode(cl: Classified) -> ModeImpact:
     migrated = 0
     skipped: Counter[str] = Counter()
     per_chat: Counter[str] = Counter()  # legacy chat -> its messages
@@ -63,10 +61,8 @@ def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: P
     """Both link modes side by side; writes phase-6-impact.json and returns its content."""
     inputs = load_phase_inputs(temp_dir)
     doc: pf.Impact = {"planned_at": pf.now_iso(), "modes": {}}
+    options = Step1Options(source_tz, progress=progress)
     for link in BOOKING_LINK_MODES:
-        try:
-            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, True)
-        except TableOrderChanged:
-            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, False)
+        doc["modes"][link] = over_dump(dump, inputs, options.with_link(link), _one_mode, keep_people=True)
     doc["path"] = str(pf.write_impact(temp_dir, doc))
     return doc

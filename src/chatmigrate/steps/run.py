@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,5 @@ def run(
 
 def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
-    try:
+    with suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()
-    except BaseException:  # noqa: S110 - step 2's error is the one to report
-        pass

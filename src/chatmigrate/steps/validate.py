@@ -26,7 +26,8 @@ from ..phase6 import records as r
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
 from ..progress import NO_PROGRESS, Progress
-from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+from .classify import Classified, load_phase_inputs, over_dump
+from .options import Step1Options
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
 
@@ -112,24 +113,19 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
     try:
         db.require_tables(conn, url)
         schema = chat_schema(db.chat_schema(conn))
-        try:
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=True)
-        except TableOrderChanged:  # chats or bookings after messages: read the dump twice
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=False)
+        extracted_meta = pf.read_extracted_metadata(temp_dir)
+        link: LinkMode = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
+        options = Step1Options(source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None), link,
+                               progress=progress)
+        return over_dump(dump, inputs, options,
+                         lambda cl: _stage(conn, schema, dump, temp_dir, url, extracted_meta, cl, cancel))
     except BaseException:
         conn.close()
         raise
 
 
-def _stage(
-    conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None,
-    progress: Progress, cancel: threading.Event | None, *, single_pass: bool,
-) -> Expected:
-    extracted_meta = pf.read_extracted_metadata(temp_dir)
-    source_tz = source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None)
-    link: LinkMode = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link)
-
+def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
+           extracted_meta: pf.ExtractMetadata | None, cl: Classified, cancel: threading.Event | None) -> Expected:
     msg_skips: Counter[str] = Counter()
     expected_media: list[r.PlannedMedia] = []
     totals = {"messages": 0}

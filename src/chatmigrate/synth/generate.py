@@ -57,7 +57,8 @@ def read_truth(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         p = p / "truth.json"
-    return json.loads(p.read_text(encoding="utf-8"))
+    truth: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    return truth
 
 
 def _q(s: str) -> bytes:
