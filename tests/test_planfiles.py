@@ -163,3 +163,15 @@ def test_step1_s_file_is_named_in_planfiles_only():
     root = Path(__file__).resolve().parent.parent / "src" / "chatmigrate"
     spelled = [p for p in root.rglob("*.py") if pf.CHATS_EXTRACTED in p.read_text(encoding="utf-8")]
     assert spelled == [root / "planfiles.py"]
+
+
+def test_the_small_documents_read_back_as_written(tmp_path: Path):
+    stats: pf.MigrationStats = {"phase": 6, "started_at": "t", "success": True, "steps": {}}
+    pf.write_migration_stats(tmp_path, stats)
+    assert pf.read_migration_stats(tmp_path) == stats
+    impact: pf.Impact = {"planned_at": "t", "modes": {}}
+    assert pf.write_impact(tmp_path, impact) == tmp_path / pf.IMPACT
+    assert pf.read_impact(tmp_path) == impact
+    (tmp_path / pf.VALIDATION_RESULTS).write_text("[1]")
+    with pytest.raises(pf.PhaseFileError, match="is not a JSON object"):
+        pf.read_validation_results(tmp_path)

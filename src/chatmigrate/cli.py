@@ -37,6 +37,7 @@ from .cli_render import (
 )
 from .errors import ChatmigrateError
 from .phase6.kinds import LinkMode
+from .planfiles import MIGRATION_STATS
 
 
 def _say_error(ctx: click.Context, text: str) -> None:
@@ -285,7 +286,7 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
                       indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir}/phase-6-migration-stats.json")
+        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; wrote {temp_dir / MIGRATION_STATS}")
         return 0 if res.success else 1
 
     _run(ctx, go)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as js
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from . import jsonstream as s
 from .errors import ChatmigrateError
@@ -39,6 +39,11 @@ from .phase6.docs import Impact as Impact
 from .phase6.docs import MigrationStats as MigrationStats
 from .phase6.docs import ValidationResults as ValidationResults
 from .phase6.links import ChatLink
+from .phase6.records import CreatedChat as CreatedChat  # step 2's manifest rows
+from .phase6.records import CreatedMedia as CreatedMedia
+from .phase6.records import CreatedMessage as CreatedMessage
+from .phase6.records import CreatedRows as CreatedRows
+from .phase6.records import NulWarning as NulWarning
 from .safewrite import atomic_text
 
 USER_MAPPING = "user-id-mapping.json"
@@ -125,11 +130,6 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
 
 
 # --------------------------------------------------------------------------- step 1
-
-
-class NulWarning(NamedTuple):
-    message_id: str
-    removed: int  # NUL characters taken out of the text
 
 
 def message_line(m: r.TargetMessage) -> str:
@@ -306,34 +306,6 @@ def write_chat_links(temp_dir: Path, decisions: Sequence[ChatLink], per_part: di
 # --------------------------------------------------------------------------- step 2
 
 
-class CreatedChat(NamedTuple):
-    id: str
-    booking_id: str | None  # None in the participants schema
-    customer_id: str | None
-    stylist_id: str | None
-
-
-class CreatedMessage(NamedTuple):
-    id: str
-    chat_id: str
-    sender_id: str
-    has_image: bool
-
-
-class CreatedMedia(NamedTuple):
-    id: str
-    message_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedRows:
-    """The rows of one outcome (created, or already present) for the manifest."""
-
-    chats: Iterable[CreatedChat]
-    messages: Iterable[CreatedMessage]
-    media: Iterable[CreatedMedia]
-
-
 _MANIFEST_PARTS = ((k.Outcome.INSERT, "created"), (k.Outcome.PRESENT, "already_present"))
 
 
@@ -428,9 +400,28 @@ def write_impact(temp_dir: Path, doc: Impact) -> Path:
     return path
 
 
-def read_doc(temp_dir: Path, name: str) -> dict[str, Any]:
-    """One of the small documents (stats, results, impact), as written."""
+def _read_doc(temp_dir: Path, name: str) -> Any:
     return read_json(temp_dir / name, name, "re-run the step that writes it")
+
+
+def read_creation_stats(temp_dir: Path) -> CreationStats:
+    stats: CreationStats = _read_doc(temp_dir, CREATION_STATS)
+    return stats
+
+
+def read_validation_results(temp_dir: Path) -> ValidationResults:
+    doc: ValidationResults = _read_doc(temp_dir, VALIDATION_RESULTS)
+    return doc
+
+
+def read_migration_stats(temp_dir: Path) -> MigrationStats:
+    stats: MigrationStats = _read_doc(temp_dir, MIGRATION_STATS)
+    return stats
+
+
+def read_impact(temp_dir: Path) -> Impact:
+    doc: Impact = _read_doc(temp_dir, IMPACT)
+    return doc
 
 
 def remove_phase_outputs(temp_dir: Path) -> list[str]:

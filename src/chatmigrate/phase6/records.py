@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 # --- the plan's skip reasons (step 1) --------------------------------------------
@@ -118,6 +120,39 @@ class Failure(NamedTuple):
     id: str
     parent_id: str | None
     error: str
+
+
+class NulWarning(NamedTuple):
+    message_id: str
+    removed: int  # NUL characters taken out of the text
+
+
+class CreatedChat(NamedTuple):
+    id: str
+    booking_id: str | None  # None in the participants schema
+    customer_id: str | None
+    stylist_id: str | None
+
+
+class CreatedMessage(NamedTuple):
+    id: str
+    chat_id: str
+    sender_id: str
+    has_image: bool
+
+
+class CreatedMedia(NamedTuple):
+    id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRows:
+    """The rows of one outcome (created, or already present) for the manifest."""
+
+    chats: Iterable[CreatedChat]
+    messages: Iterable[CreatedMessage]
+    media: Iterable[CreatedMedia]
 
 
 def media_id(message_id: str) -> str:
