@@ -4,7 +4,7 @@ Records are NamedTuples: typed, immutable, and cheap to build a million times.
 
 Owns: the legacy row types (read from the dump), the target row types (what step 2
 writes), skip and failure records, and the reason strings the plan names. Plain data,
-no I/O, no rules: everything else imports from here, this imports nothing of ours.
+no I/O, no rules: everything else imports from here, this imports only the closed sets (``kinds``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+from .kinds import RowKind
 
 # --- the plan's skip reasons (step 1) --------------------------------------------
 CHAT_NOT_ACTIVE = "Chat is not active"
@@ -107,7 +109,7 @@ class PlannedMedia(NamedTuple):
 class Skip(NamedTuple):
     """A legacy row intentionally left behind by the rules, with the plan's reason."""
 
-    kind: str  # "chat" | "message"
+    kind: RowKind  # "chat" or "message"
     id: str
     parent_id: str | None  # the chat's booking_id / the message's chat_id
     reason: str
@@ -116,7 +118,7 @@ class Skip(NamedTuple):
 class Failure(NamedTuple):
     """A row step 2 could not insert, with the reason found in the target."""
 
-    kind: str  # "chat" | "message" | "media"
+    kind: RowKind
     id: str
     parent_id: str | None
     error: str
