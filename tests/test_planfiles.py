@@ -175,3 +175,13 @@ def test_the_small_documents_read_back_as_written(tmp_path: Path):
     (tmp_path / pf.VALIDATION_RESULTS).write_text("[1]")
     with pytest.raises(pf.PhaseFileError, match="is not a JSON object"):
         pf.read_validation_results(tmp_path)
+
+
+def test_the_phase_1_and_4_files_round_trip(tmp_path: Path):
+    pf.write_user_mapping(tmp_path, {"total_mappings": 2}, [("B-1", "P-1"), ("s-1", "p-2")])
+    pf.write_bookings_created(tmp_path, {"total_processed": 2}, [
+        r.BookingResult("K-1", True), r.BookingResult("k-2", False, 'Stylist "x" ø not found')])
+    inputs = pf.read_phase_inputs(tmp_path)
+    assert inputs == pf.PhaseInputs({"b-1": "p-1", "s-1": "p-2"}, frozenset({"k-1"}), 2)
+    doc = json.loads((tmp_path / pf.BOOKINGS_CREATED).read_text())
+    assert doc["results"][1] == {"id": "k-2", "success": False, "error": 'Stylist "x" ø not found'}

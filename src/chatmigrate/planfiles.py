@@ -129,6 +129,29 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
     return PhaseInputs(mapping, migrated, len(results))
 
 
+def write_user_mapping(temp_dir: Path, metadata: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
+    """Phase 1's file, as Phase 1 writes it (synthetic worlds): legacy id -> new profile id, streamed."""
+    with atomic_text(temp_dir / USER_MAPPING) as fh:
+        fh.write('{\n  "metadata": ' + json.dumps(metadata) + ',\n  "mapping": {')
+        sep = "\n    "
+        for legacy, new in pairs:
+            fh.write(f"{sep}{json.dumps(legacy)}: {json.dumps(new)}")
+            sep = ",\n    "
+        fh.write("\n  }\n}\n")
+
+
+def write_bookings_created(temp_dir: Path, metadata: dict[str, Any], results: Iterable[r.BookingResult]) -> None:
+    """Phase 4's file, as Phase 4 writes it (synthetic worlds): one result per booking."""
+    with atomic_text(temp_dir / BOOKINGS_CREATED) as fh:
+        fh.write('{\n  "metadata": ' + json.dumps(metadata) + ',\n  "results": [')
+        sep = "\n    "
+        for x in results:
+            error = "" if x.success else f', "error": {json.dumps(x.error)}'
+            fh.write(f'{sep}{{"id": {json.dumps(x.id)}, "success": {"true" if x.success else "false"}{error}}}')
+            sep = ",\n    "
+        fh.write("\n  ]\n}\n")
+
+
 # --------------------------------------------------------------------------- step 1
 
 

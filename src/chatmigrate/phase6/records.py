@@ -106,6 +106,14 @@ class PlannedMedia(NamedTuple):
     source_url: str
 
 
+class BookingResult(NamedTuple):
+    """One line of Phase 4's bookings-created.json."""
+
+    id: str
+    success: bool
+    error: str | None = None
+
+
 class Skip(NamedTuple):
     """A legacy row intentionally left behind by the rules, with the plan's reason."""
 

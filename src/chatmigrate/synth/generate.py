@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..dump.tokens import escape
+from ..phase6.records import BookingResult
+from ..planfiles import write_bookings_created, write_user_mapping
 from ..progress import NO_PROGRESS, Progress
 from ..safewrite import atomic_bytes, atomic_text, write_text
 from . import model as m
@@ -168,8 +170,8 @@ class _Generator:
         n_ok = n_failed = n_absent = recoverable = recoverable_active = 0
         refs = self.chat_refs
         self.progress.start("synth: bookings", None, "rows")
-        with atomic_text(temp / ".created.part") as created_part, \
-                atomic_text(temp / ".extracted.part") as extracted_part, \
+        created: list[BookingResult] = []
+        with atomic_text(temp / ".extracted.part") as extracted_part, \
                 atomic_text(seed_dir / "bookings.csv", newline="") as fcsv:
             out = csv.writer(fcsv, lineterminator="\n")
             out.writerow(["id", "customer_id", "stylist_id", "start_time", "end_time", "status", "total_price",
@@ -205,10 +207,7 @@ class _Generator:
                     n_ok += ok
                     n_failed += not ok
                     sep = ",\n    " if n_ok + n_failed > 1 else "\n    "
-                    if ok:
-                        created_part.write(f'{sep}{{"id": "{b.id}", "success": true}}')
-                    else:
-                        created_part.write(f'{sep}{{"id": "{b.id}", "success": false, "error": {json.dumps(b.error)}}}')
+                    created.append(BookingResult(b.id, ok, None if ok else b.error))
                     start, end = m.iso_time(b.start), m.iso_time(b.start + 60 * b.duration)
                     total = (b.price + b.fee) / 100
                     row = [b.id, buyers.new_id(b.buyer), stylists.new_id(b.stylist), start, end,
@@ -226,9 +225,8 @@ class _Generator:
         self.progress.finish()
         self.stats.update(bookings_migrated=n_ok, bookings_failed=n_failed, bookings_not_extracted=n_absent,
                           recoverable_chats=recoverable, recoverable_active_chats=recoverable_active)
-        self._assemble(temp / "bookings-created.json", temp / ".created.part", "results", {
-            "created_at": CREATED_AT, "total_processed": n_ok + n_failed,
-            "successful_creations": n_ok, "failed_creations": n_failed})
+        write_bookings_created(temp, {"created_at": CREATED_AT, "total_processed": n_ok + n_failed,
+                                      "successful_creations": n_ok, "failed_creations": n_failed}, created)
         self._assemble(temp / "bookings-extracted.json", temp / ".extracted.part", "bookings", {
             "extracted_at": CREATED_AT, "total_bookings": n_ok + n_failed, "skipped_unmapped": n_absent})
 
@@ -273,14 +271,8 @@ class _Generator:
             yield from ((stylists, i, "stylist") for i in range(stylists.n) if self.w.mapped_stylist(i))
 
         total = sum(1 for _ in mapped())
-        with atomic_text(self.out / "temp" / "user-id-mapping.json") as f:
-            f.write('{\n  "metadata": ' + json.dumps({"created_at": CREATED_AT, "total_mappings": total})
-                    + ',\n  "mapping": {')
-            sep = "\n    "
-            for p, i, _ in mapped():
-                f.write(f'{sep}"{p.id(i)}": "{p.new_id(i)}"')
-                sep = ",\n    "
-            f.write("\n  }\n}\n")
+        write_user_mapping(self.out / "temp", {"created_at": CREATED_AT, "total_mappings": total},
+                           ((p.id(i), p.new_id(i)) for p, i, _ in mapped()))
         with atomic_text(self.out / "seed" / "profiles.csv", newline="") as f:
             out = csv.writer(f, lineterminator="\n")
             out.writerow(["id", "role", "full_name", "email", "created_at", "updated_at"])
