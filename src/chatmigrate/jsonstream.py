@@ -3,7 +3,7 @@
 Owns: :class:`StreamedDoc`, which writes a JSON object whose large arrays hold one
 element per line (``processedMessages``, ``skipped_messages``, ``created_messages``: a
 million messages never sit in memory), :func:`iter_array`, which streams such an array
-back line by line, and :func:`read_head`, which reads everything else. The text is what
+back line by line (:func:`iter_records`: as typed records, by field name), and :func:`read_head`, which reads everything else. The text is what
 ``json.dumps`` gives (``ensure_ascii=False``).
 
 Does not own: file names or shapes (``planfiles``), writing files (``safewrite``).
@@ -12,10 +12,11 @@ Does not own: file names or shapes (``planfiles``), writing files (``safewrite``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -111,6 +112,28 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
                 return
     with open(path, "rb") as fh:
         yield from orjson.loads(fh.read()).get(key, [])
+
+
+T = TypeVar("T", bound=tuple[Any, ...])
+_make = tuple.__new__  # a NamedTuple without its keyword-handling __new__: a million of them
+
+
+def iter_records(path: Path, key: str, cls: type[T], defaults: dict[str, Any],
+                 missing: Callable[[str], Exception]) -> Iterator[T]:
+    """The elements of array ``key`` as NamedTuple ``cls`` records, each field taken by its
+    name (``itemgetter`` over ``cls._fields``), so the order of the fields does not matter.
+    A field absent from an element takes its default, or raises ``missing(field)``."""
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+    get = itemgetter(*fields)
+    for d in iter_array(path, key):
+        try:
+            values = get(d)
+        except KeyError:
+            absent = [f for f in fields if f not in d and f not in defaults]
+            if absent:
+                raise missing(absent[0]) from None
+            values = tuple(d.get(f, defaults.get(f)) for f in fields)
+        yield _make(cls, values)
 
 
 def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:

@@ -25,9 +25,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from json.encoder import encode_basestring as js
-from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from . import jsonstream as s
 from .errors import ChatmigrateError
@@ -242,23 +241,12 @@ class ExtractedWriter:
         self._skip.close()
 
 
-T = TypeVar("T", bound=tuple[Any, ...])
-_make = tuple.__new__  # a NamedTuple without its keyword-handling __new__: a million of them
-
-
-def read_records(path: Path, key: str, cls: type[T], defaults: dict[str, Any] | None = None) -> Iterator[T]:
+def read_records(path: Path, key: str, cls: type[s.T], defaults: dict[str, Any] | None = None) -> Iterator[s.T]:
     """The elements of array ``key`` as ``cls`` records, each field taken by its name."""
-    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
-    get = itemgetter(*fields)
-    for d in s.iter_array(path, key):
-        try:
-            values = get(d)
-        except KeyError:
-            missing = [f for f in fields if f not in d and f not in (defaults or {})]
-            if missing:
-                raise PhaseFileError(path, f'an element of "{key}" has no "{missing[0]}"', ADVICE_STEP1) from None
-            values = tuple(d.get(f, (defaults or {}).get(f)) for f in fields)
-        yield _make(cls, values)
+    def missing(field: str) -> PhaseFileError:
+        return PhaseFileError(path, f'an element of "{key}" has no "{field}"', ADVICE_STEP1)
+
+    return s.iter_records(path, key, cls, defaults or {}, missing)
 
 
 @dataclass(frozen=True, slots=True)
