@@ -23,10 +23,10 @@ import pytest
 
 from chatmigrate import planfiles as f
 from chatmigrate.phase6 import records as r
+from chatmigrate.postgres.db import INDEXES
 from chatmigrate.steps.create import ThresholdExceeded, create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.validate import validate
-from chatmigrate.postgres.db import INDEXES
 from world import World, utc
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]
@@ -230,8 +230,8 @@ def test_kill_mid_load_leaves_target_as_before_and_rerun_finishes(world: World, 
             blocker.execute("LOCK TABLE public.chat_messages IN SHARE MODE")
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-        def loading() -> Any:
-            for pid, state, wait, query in watch.execute(
+        def loading(proc: subprocess.Popen[bytes] = proc) -> Any:
+            for _pid, state, wait, query in watch.execute(
                     "SELECT pid, state, wait_event_type, query FROM pg_stat_activity WHERE datname = %s "
                     "AND application_name = 'chatmigrate'", (pg.name,)).fetchall():
                 if moment == "during-copy" and state == "active" and query.startswith("COPY cm_stage_msg"):

@@ -12,9 +12,8 @@ import json
 
 import pytest
 
-from chatmigrate.phase6 import links
+from chatmigrate.phase6 import links, rules
 from chatmigrate.phase6 import records as r
-from chatmigrate.phase6 import rules
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.plan import plan
 from chatmigrate.synth import generate, read_truth
@@ -23,7 +22,7 @@ from synthfiles import fresh_temp_dir
 BUYER, STYLIST, OTHER = "b0000000-0000-4000-8000-000000000001", "50000000-0000-4000-8000-000000000002", "0e000000-0000-4000-8000-000000000003"
 CUSTOMER, STYLIST_P = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
 C1, C2 = "c1000000-0000-4000-8000-000000000001", "c2000000-0000-4000-8000-000000000002"
-B1, B2, B3 = ("ba000000-0000-4000-8000-00000000000%d" % i for i in (1, 2, 3))
+B1, B2, B3 = (f"ba000000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
 
 
 def booking(id_: str, chat: str | None = None, created: str = "2024-01-01 00:00:00", buyer: str = BUYER) -> r.LegacyBooking:
@@ -135,9 +134,8 @@ def test_strict_migrates_none_and_recover_every_chat_with_a_migrated_booking(boo
 
 
 def test_recover_runs_end_to_end_and_validates(booking_side_world, tmp_path):
-    from chatmigrate.steps.run import run
     from chatmigrate.postgres.db import seed_from_csv
-
+    from chatmigrate.steps.run import run
     from pgdb import throwaway
 
     with throwaway("links") as db:

@@ -8,21 +8,19 @@ previous implementation lost them). Validation, re-runs and rollback work the sa
 
 from __future__ import annotations
 
-
 import pytest
 
 from chatmigrate.dump import read_rows
 from chatmigrate.errors import ChatmigrateError
-from chatmigrate.phase6 import links
+from chatmigrate.phase6 import links, rules
 from chatmigrate.phase6 import records as r
-from chatmigrate.phase6 import rules
+from chatmigrate.postgres.db import create_schema, seed_from_csv
 from chatmigrate.steps.classify import load_phase_inputs
 from chatmigrate.steps.create import create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
 from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
-from chatmigrate.postgres.db import create_schema, seed_from_csv
 from pgdb import throwaway
 from synthfiles import fresh_temp_dir
 

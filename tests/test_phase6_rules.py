@@ -215,5 +215,5 @@ def test_utc_iso(value, tz, expected):
 def test_extraction_alerts(chat_reasons, message_reasons, active, processed, expected):
     alerts = rules.extraction_alerts(chat_reasons, message_reasons, active, processed)
     assert len(alerts) == len(expected)
-    for alert, start in zip(alerts, expected):
+    for alert, start in zip(alerts, expected, strict=True):
         assert alert.startswith(start)

@@ -287,7 +287,9 @@ class Loader:
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
             self.conn.execute(stmt)
-            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()
+            rows = self.conn.execute(
+                f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome"  # noqa: S608 - our temp table
+            ).fetchall()
             c = self.counts.of(kind)
             for outcome, n in rows:
                 if outcome == Outcome.PRESENT:
@@ -305,11 +307,11 @@ class Loader:
 
     # ---------------------------------------------------------------- reading back
 
-    def _select(self, kind: str, cols: str, where: str) -> str:
+    def _select(self, kind: RowKind, cols: str, where: str) -> str:
         if kind == "message":
-            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "
+            return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "  # noqa: S608
                     f"WHERE {where}")  # a million rows: no sort; the manifest's order is immaterial
-        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"
+        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"  # noqa: S608 - constants only
 
     def _copy_out(self, query: str) -> Iterator[list[str]]:
         """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason

@@ -92,7 +92,7 @@ def generate(
     temp, seed_dir = out_dir / "temp", out_dir / "seed"
     temp.mkdir(parents=True, exist_ok=True)
     seed_dir.mkdir(parents=True, exist_ok=True)
-    pool = TextPool(random.Random(f"chatmigrate-synth/{seed}/texts"))
+    pool = TextPool(random.Random(f"chatmigrate-synth/{seed}/texts"))  # noqa: S311 - synthetic, seeded data
     gen = _Generator(world, pool, out_dir, progress)
     with atomic_bytes(out_dir / "legacy.sql") as f:
         writer = DumpWriter(f, layout)
@@ -112,7 +112,7 @@ def generate(
 class _Generator:
     def __init__(self, world: m.World, pool: TextPool, out_dir: Path, progress: Progress) -> None:
         self.w, self.pool, self.out, self.progress = world, pool, out_dir, progress
-        self.rng = random.Random(f"chatmigrate-synth/{world.seed}/decoys")
+        self.rng = random.Random(f"chatmigrate-synth/{world.seed}/decoys")  # noqa: S311 - synthetic, seeded data
         self.addresses = [m.uuid4(self.rng.getrandbits(128)) for _ in range(min(2000, 10 + world.buyers.n // 20))]
         self.chat_fates = dict.fromkeys(m.CHAT_FATES, 0)
         self.tally = Tally()
@@ -218,7 +218,7 @@ class _Generator:
                         f'"total_price": {total!r}, "total_duration_minutes": {b.duration}}}'
                     )
                     if ok:
-                        row[6] = "%.2f" % total
+                        row[6] = f"{total:.2f}"
                         out.writerow([*row, m.iso_time(b.created), m.iso_time(b.created + 600)])
                 if chat.index % _COUNTS_EVERY == 0:
                     self.progress.update(n_ok + n_failed + n_absent)
