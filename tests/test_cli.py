@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import pgdb
-from chatmigrate.phase6 import files as f
+from chatmigrate import planfiles as f
 from world import World
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]

@@ -42,6 +42,8 @@ from .cli_render import (
     safe,
 )
 from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
+from .phase6.kinds import LinkMode
+from .planfiles import MIGRATION_STATS
 
 
 def _url(ctx: click.Context) -> str | None:
@@ -193,7 +195,7 @@ link_option = click.option(
 @tz_option
 @link_option
 @click.pass_context
-def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: str) -> None:
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: LinkMode) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
@@ -301,7 +303,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @another_dump_option
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: str, allow_another_dump: bool) -> None:
+        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 
@@ -312,7 +314,7 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
         out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
-                  f"wrote {safe(temp_dir)}/phase-6-migration-stats.json")
+                  f"wrote {safe(temp_dir / MIGRATION_STATS)}")
         return 0 if res.success else 1
 
     _run(ctx, go)

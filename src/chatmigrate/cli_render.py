@@ -12,7 +12,7 @@ Does not own: parsing options or running anything.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -47,6 +47,13 @@ def safe(text: object) -> str:
     """A value ready to interpolate into rich markup: control characters visible, markup escaped."""
     return escape(visible(text))
 
+if TYPE_CHECKING:  # the library's result types (annotations only: the CLI imports steps lazily)
+    from .demo import DemoResult
+    from .phase6.docs import ImpactFigure
+    from .planfiles import Impact
+    from .steps.create import CreateResult
+    from .steps.extract import ExtractResult
+    from .steps.validate import ValidateResult
 
 # When output goes to a file or a pipe, print lines as wide as they are (no 80-column wrap).
 out = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 200)
@@ -108,7 +115,7 @@ def _reasons_table(title: str, counts: dict[str, int]) -> Table:
     return t
 
 
-def print_extract(res: Any) -> None:
+def print_extract(res: ExtractResult) -> None:
     m = res.metadata
     out.print(
         f"[bold]Step 1 extract[/]: {n_(m['total_mysql_chats'], 'chat')}, {n_(m['total_mysql_messages'], 'message')}, "
@@ -131,13 +138,13 @@ def print_extract(res: Any) -> None:
     out.print(f"  wrote {safe(res.extracted_path)} and {safe(res.skipped_path)}")
 
 
-def print_plan(doc: dict[str, Any]) -> None:
+def print_plan(doc: Impact) -> None:
     s, rc = doc["modes"]["strict"], doc["modes"]["recover"]
     t = Table(title="Phase 6 impact: what each link mode would migrate (nothing written)", title_justify="left")
     t.add_column("")
     t.add_column("strict (the plan)", justify="right")
     t.add_column("recover", justify="right")
-    rows = [
+    rows: list[tuple[str, ImpactFigure]] = [
         ("legacy chats migrating", "legacy_chats_migrating"), ("target chats", "target_chats"),
         ("messages migrating", "messages_migrating"), ("conversations lost (with messages)", "conversations_lost"),
         ("messages in lost conversations", "messages_in_lost_conversations"),
@@ -154,7 +161,7 @@ def print_plan(doc: dict[str, Any]) -> None:
     out.print(t)
 
 
-def print_create(res: Any) -> None:
+def print_create(res: CreateResult) -> None:
     c = res.counts
     out.print(f"[bold]Step 2 create[/] ({res.duration_seconds:.1f} s, committed in one transaction)")
     for label, k in (("chats", c.chats), ("messages", c.messages), ("media", c.media)):
@@ -173,7 +180,7 @@ def print_create(res: Any) -> None:
         out.print(f"  indexes ensured: {safe(', '.join(res.indexes))}")
 
 
-def print_validate(res: Any) -> None:
+def print_validate(res: ValidateResult) -> None:
     d = res.doc
     verdict = "[green]is_valid: true[/]" if res.is_valid else "[red]is_valid: false[/]"
     out.print(f"[bold]Step 3 validate[/]: {verdict}")
@@ -208,8 +215,16 @@ def print_validate(res: Any) -> None:
     out.print(f"  wrote {safe(res.path)}")
 
 
-def print_run_step(step: str, res: Any) -> None:
-    {"extraction": print_extract, "creation": print_create, "validation": print_validate}[step](res)
+def print_run_step(step: str, res: ExtractResult | CreateResult | ValidateResult) -> None:
+    from .steps.create import CreateResult
+    from .steps.extract import ExtractResult
+
+    if isinstance(res, ExtractResult):
+        print_extract(res)
+    elif isinstance(res, CreateResult):
+        print_create(res)
+    else:
+        print_validate(res)
 
 
 def print_demo_step(step: str, res: Any) -> None:
@@ -238,7 +253,7 @@ def print_inspect(dump: str, names: list[str], found: dict[str, Any], completed:
         out.print("[yellow]warning: the dump has no '-- Dump completed' trailer; it may be truncated.[/]")
 
 
-def print_demo(res: Any, *, show_server: bool) -> None:
+def print_demo(res: DemoResult, *, show_server: bool) -> None:
     t = Table(title="Does the migration agree with what the generator built? (truth.json)", title_justify="left")
     t.add_column("")
     t.add_column("truth", justify="right")

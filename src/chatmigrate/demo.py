@@ -23,6 +23,7 @@ from typing import Any
 from psycopg import conninfo, sql
 
 from .errors import UsageError
+from .planfiles import Impact
 from .postgres import db
 from .progress import NO_PROGRESS, Progress
 from .steps.plan import plan
@@ -40,7 +41,7 @@ class DemoResult:
     run: RunResult
     target: str  # redacted
     agreement: list[tuple[str, Any, Any]]  # (what, truth, migrated)
-    impact: dict[str, Any]  # chatmigrate plan on the same world: strict and recover side by side
+    impact: Impact  # chatmigrate plan on the same world: strict and recover side by side
 
     @property
     def agrees(self) -> bool:

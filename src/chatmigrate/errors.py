@@ -35,7 +35,7 @@ class ChatmigrateError(Exception):
     before re-running) and 1 for a migration that ran but found problems.
     """
 
-    exit_code: ClassVar[int] = 2
+    exit_code: int = 2
     committed: str | None = None  # what the failing step had committed; None: nothing
 
     def __init__(self, message: str) -> None:

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from legacy_dumps import COLUMNS, fill
 
 from chatmigrate.dump import DumpReader
 from chatmigrate.errors import MissingRequiredColumnError
 from chatmigrate.phase6.records import CHAT_TABLES, REQUIRED_COLUMNS
 from chatmigrate.phase6.rules import legacy_booking, legacy_chat, legacy_message
 from chatmigrate.steps.classify import PhaseInputs, classify_dump
+from legacy_dumps import COLUMNS, fill
 
 pytestmark = pytest.mark.mariadb
 

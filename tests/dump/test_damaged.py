@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from legacy_dumps import dump_all_options, fill, statement_boundaries, to_mysql8
 
 from chatmigrate.dump import DumpReader
 from chatmigrate.errors import DumpError, TruncatedDumpError, UnexpectedInputError
+from legacy_dumps import dump_all_options, fill, statement_boundaries, to_mysql8
 
 pytestmark = pytest.mark.mariadb
 

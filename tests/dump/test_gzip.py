@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from legacy_dumps import fill
 
 from chatmigrate.dump import DumpReader
 from chatmigrate.errors import CorruptDumpError, DumpError, TruncatedDumpError
+from legacy_dumps import fill
 
 pytestmark = pytest.mark.mariadb
 

@@ -15,10 +15,10 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from legacy_dumps import fill
 
 from chatmigrate.dump import DumpReader
 from chatmigrate.errors import RowTooLargeError
+from legacy_dumps import fill
 
 pytestmark = pytest.mark.mariadb
 

@@ -69,7 +69,8 @@ def message(at: str, chat_id: str = C1, is_from: str = "buyer") -> r.LegacyMessa
 def test_a_chat_with_several_bookings_is_divided_by_time():
     bookings = [booking(B1, chat=C1, created="2024-01-10 00:00:00"), booking(B2, chat=C1, created="2024-03-01 00:00:00")]
     lk = lookups(bookings, {B1, B2})
-    targets, skips, decisions = links.link_chats([chat()], lk)
+    targets, skips, decisions, routes = links.link_chats([chat()], lk)
+    lk = lk.with_chats(routes)
     assert skips == []
     ids = {t.booking_id: t.id for t in targets}
     assert ids == {B1: links.target_chat_id(B1), B2: links.target_chat_id(B2)}  # deterministic ids
@@ -86,7 +87,8 @@ def test_chats_sharing_a_booking_merge_and_a_lone_chat_keeps_its_id():
     lone = chat(C1)
     # C2 links B2 through booking.chat_id; a third chat of the same pair has no link but the pair's bookings
     third = chat("c3000000-0000-4000-8000-000000000003")
-    targets, _, decisions = links.link_chats([lone, chat(C2), third], lk)
+    targets, _, decisions, routes = links.link_chats([lone, chat(C2), third], lk)
+    lk = lk.with_chats(routes)
     by_booking = {t.booking_id: t for t in targets}
     assert by_booking[B1].id == links.target_chat_id(B1)  # C1 and the third chat share B1
     assert {d.legacy_id: d.rule for d in decisions}[third.id] == links.LINK_PARTICIPANTS
@@ -96,7 +98,7 @@ def test_chats_sharing_a_booking_merge_and_a_lone_chat_keeps_its_id():
 
 def test_a_lone_chat_on_a_lone_booking_keeps_the_legacy_id():
     lk = lookups([booking(B1, chat=C1)], {B1})
-    targets, _, _ = links.link_chats([chat()], lk)
+    targets, _, _, _ = links.link_chats([chat()], lk)
     assert [t.id for t in targets] == [C1]
 
 
@@ -104,7 +106,7 @@ def test_a_lone_chat_on_a_lone_booking_keeps_the_legacy_id():
     (0, None, r.CHAT_NOT_ACTIVE), (1, B3, r.BOOKING_NOT_MIGRATED), (1, None, r.NO_BOOKING)])
 def test_recover_skip_reasons(active, booking_id, reason):
     lk = lookups([booking(B3)], set())
-    targets, skips, decisions = links.link_chats([chat(booking_id=booking_id, active=active)], lk)
+    targets, skips, decisions, _ = links.link_chats([chat(booking_id=booking_id, active=active)], lk)
     assert (targets, [s.reason for s in skips], decisions[0].reason) == ([], [reason], reason)
 
 
@@ -159,3 +161,13 @@ def test_impact_report_shows_both_modes(booking_side_world, tmp_path):
     assert strict["customers_losing_history"] >= recover["customers_losing_history"]
     assert all(x["reason"] for x in recover["lost_conversations"])
     assert json.loads((temp / "phase-6-impact.json").read_text())["modes"]["recover"]["target_chats"] == recover["target_chats"]
+
+
+def test_the_chat_rules_are_pure_their_lookups_stay_as_they_were():
+    bookings = [booking(B1, chat=C1), booking(B2, chat=C1, created="2024-03-01 00:00:00")]
+    lk = lookups(bookings, {B1, B2})
+    before = (dict(lk.bookings), dict(lk.mapping), dict(lk.chats))
+    results = [linker([chat()], lk) for linker in (links.link_strict, links.link_chats, links.link_by_participants)]
+    assert (dict(lk.bookings), dict(lk.mapping), dict(lk.chats)) == before == (before[0], before[1], {})
+    assert [set(x.routes) for x in results] == [{C1}, {C1}, {C1}]  # the routes are returned instead
+    assert isinstance(results[1].routes[C1], r.Route)  # recover divides the chat between B1 and B2

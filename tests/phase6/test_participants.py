@@ -36,7 +36,7 @@ def test_one_chat_per_pair_merging_legacy_chats():
     lk = rules.Lookups({}, frozenset(), {BUYER: CUSTOMER, STYLIST: STYLIST_P})
     a = chat("c0000000-0000-4000-8000-00000000000a", created="2024-02-01 00:00:00.000000")
     b = chat("c0000000-0000-4000-8000-00000000000b", created="2024-01-01 00:00:00.000000")
-    targets, skips, decisions = links.link_by_participants(
+    targets, skips, decisions, routes = links.link_by_participants(
         [a, b, chat("c0000000-0000-4000-8000-00000000000c", buyer=NOBODY),
          chat("c0000000-0000-4000-8000-00000000000d", active=0)], lk)
     assert [s.reason for s in skips] == [links.PEOPLE_NOT_MAPPED, r.CHAT_NOT_ACTIVE]
@@ -47,13 +47,13 @@ def test_one_chat_per_pair_merging_legacy_chats():
     assert (t.created_at, t.updated_at) == ("2024-01-01T00:00:00.000000Z", "2024-06-01T00:00:00.000000Z")
     assert {d.legacy_id: d.targets for d in decisions if d.rule} == {a.id: ((t.id, ""),), b.id: ((t.id, ""),)}
     msg = r.LegacyMessage("m1", "hei", 0, "stylist", a.id.upper(), 0, "2024-03-01 00:00:00")
-    out = rules.classify_message(msg, lk)
+    out = rules.classify_message(msg, lk.with_chats(routes))
     assert (out.message.chat_id, out.message.sender_id) == (t.id, STYLIST_P)  # type: ignore[union-attr]
 
 
 def test_a_pair_with_one_chat_keeps_the_legacy_id():
     lk = rules.Lookups({}, frozenset(), {BUYER: CUSTOMER, STYLIST: STYLIST_P})
-    targets, _, _ = links.link_by_participants([chat("c0000000-0000-4000-8000-00000000000a")], lk)
+    targets, _, _, _ = links.link_by_participants([chat("c0000000-0000-4000-8000-00000000000a")], lk)
     assert [t.id for t in targets] == ["c0000000-0000-4000-8000-00000000000a"]
 
 

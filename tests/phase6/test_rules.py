@@ -8,6 +8,7 @@ removal, images, timestamps.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -27,10 +28,8 @@ def lookups(**kw) -> rules.Lookups:
         BOOKING: r.LegacyBooking(BOOKING, BUYER, STYLIST, None),
         FAILED_BOOKING: r.LegacyBooking(FAILED_BOOKING, BUYER, STYLIST, None),
     }
-    lk = rules.Lookups(bookings, frozenset({BOOKING}), {BUYER: CUSTOMER, STYLIST: STYLIST_P})
-    for k, v in kw.items():
-        setattr(lk, k, v)
-    return lk
+    return dataclasses.replace(rules.Lookups(bookings, frozenset({BOOKING}), {BUYER: CUSTOMER, STYLIST: STYLIST_P}),
+                               **kw)
 
 
 def chat(**kw) -> r.LegacyChat:
@@ -92,8 +91,7 @@ def message(**kw) -> r.LegacyMessage:
 def processed_lookups(**kw) -> rules.Lookups:
     lk = lookups(**kw)
     target = rules.classify_chat(chat(), lk)
-    lk.chats = {CHAT: target, "99999999-0000-4000-8000-000000000000": None}
-    return lk
+    return lk.with_chats({CHAT: target, "99999999-0000-4000-8000-000000000000": None})
 
 
 @pytest.mark.parametrize(
@@ -121,7 +119,7 @@ def test_message_skip_reasons(change, reason):
 
 def test_sender_unresolved_when_the_mapping_lacks_the_person():
     lk = processed_lookups(mapping={STYLIST: STYLIST_P})  # the buyer was never mapped
-    lk.chats = {CHAT: rules.classify_chat(chat(), lk)}
+    lk = lk.with_chats({CHAT: rules.classify_chat(chat(), lk)})
     assert rules.classify_message(message(is_from="buyer"), lk).reason == r.SENDER_UNRESOLVED  # type: ignore[union-attr]
     assert isinstance(rules.classify_message(message(is_from="stylist"), lk), rules.MessageOutcome)
 

@@ -88,3 +88,26 @@ def test_single_pass_reads_the_dump_once_in_mysqldump_order(world, monkeypatch: 
     n = sum(1 for _ in cl.messages())
     assert opened == [("booking", "chat", "message")]
     assert n == read_truth(world.truth)["tables"]["message"]
+
+
+def test_over_dump_decides_once_and_a_reordered_dump_leaves_no_half_written_file(world, tmp_path: Path):
+    from chatmigrate.steps.classify import Step1Options, over_dump
+
+    reordered = tmp_path / "reordered.sql"
+    _messages_first(world.dump, reordered)
+    inputs = load_phase_inputs(world.temp_dir)
+    passes: list[bool] = []
+
+    def count(cl) -> int:  # type: ignore[no-untyped-def]
+        passes.append(cl.rest is not None)  # True: the single-pass reader
+        return sum(1 for _ in cl.messages())
+
+    n = over_dump(str(reordered), inputs, Step1Options(), count)
+    assert passes == [True, False]  # the single pass stopped, then two passes
+    assert n == read_truth(world.truth)["tables"]["message"]
+    passes.clear()
+    assert over_dump(str(world.dump), inputs, Step1Options(), count) == n and passes == [True]
+
+    out = fresh_temp_dir(world, tmp_path / "c")
+    extract(str(reordered), out)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from chatmigrate.phase6 import files as f
+from chatmigrate import planfiles as f
 from chatmigrate.phase6 import records as r
 from chatmigrate.postgres.db import INDEXES
 from chatmigrate.steps.create import ThresholdExceeded, create

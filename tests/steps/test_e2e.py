@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from chatmigrate import planfiles as f
 from chatmigrate.errors import ChatmigrateError
-from chatmigrate.phase6 import files as f
 from chatmigrate.phase6 import records as r
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback

@@ -20,12 +20,11 @@ Does not own: the strict rules, reading or writing anything.
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_right
 from collections import defaultdict
 from typing import NamedTuple
 
 from . import records as r
-from .rules import Lookups, low, utc_iso
+from .rules import Lookups, classify_chat, is_active, low, utc_iso
 
 LINK_OWN = "chat.booking_id"
 LINK_BOOKING_SIDE = "booking.chat_id"
@@ -33,14 +32,7 @@ LINK_PARTICIPANTS = "same buyer and stylist"
 CHAT_NAMESPACE = uuid.UUID("0b9c4a57-3e51-4f3c-8f0e-6a2d1c7b9e40")
 
 
-class Route(NamedTuple):
-    """A legacy chat divided among several target chats by message time."""
-
-    starts: tuple[str, ...]  # UTC ISO start of each part's window; the first is open-ended
-    parts: tuple[r.TargetChat, ...]
-
-    def part_for(self, created_at: str) -> r.TargetChat:
-        return self.parts[max(0, bisect_right(self.starts, created_at) - 1)]
+Route = r.Route  # defined with the records: the message rules follow it
 
 
 class ChatLink(NamedTuple):
@@ -50,6 +42,32 @@ class ChatLink(NamedTuple):
     rule: str | None  # LINK_* or None when skipped
     targets: tuple[tuple[str, str], ...]  # (target chat id, booking id), in time order
     reason: str | None = None  # the skip reason when rule is None
+
+
+class Linked(NamedTuple):
+    """The chat rules' result for every legacy chat of a dump."""
+
+    targets: list[r.TargetChat]  # the chats to create
+    skips: list[r.Skip]
+    decisions: list[ChatLink]  # one per legacy chat, for chat-links.json
+    routes: dict[str, r.ChatRoute]  # legacy chat id -> where its messages go (Lookups.with_chats)
+
+
+def link_strict(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
+    """The plan's rule: a chat migrates with its own booking_id (``rules.classify_chat``)."""
+    out = Linked([], [], [], {})
+    for chat in chats:
+        outcome = classify_chat(chat, lk)
+        key = low(chat.id) or ""
+        if isinstance(outcome, r.Skip):
+            out.skips.append(outcome)
+            out.routes[key] = None
+            out.decisions.append(ChatLink(key, None, (), outcome.reason))
+        else:
+            out.targets.append(outcome)
+            out.routes[key] = outcome
+            out.decisions.append(ChatLink(key, LINK_OWN, ((outcome.id, outcome.booking_id or ""),)))
+    return out
 
 
 def target_chat_id(booking_id: str) -> str:
@@ -77,22 +95,23 @@ def find_bookings(chat: r.LegacyChat, lk: Lookups, by_chat: dict[str, list[str]]
     return None, []
 
 
-def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[ChatLink]]:
-    """Apply the recover rules to every chat; fill ``lk.chats`` for the message rules."""
+def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
+    """Apply the recover rules to every chat (pure: ``lk`` is only read)."""
     by_chat: dict[str, list[str]] = defaultdict(list)
     by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for b in lk.bookings.values():
-        if b.chat_id:
-            by_chat[b.chat_id].append(b.id)
-        by_pair[(b.buyer_id or "", b.stylist_id or "")].append(b.id)
+    for bk in lk.bookings.values():
+        if bk.chat_id:
+            by_chat[bk.chat_id].append(bk.id)
+        by_pair[(bk.buyer_id or "", bk.stylist_id or "")].append(bk.id)
 
     skips: list[r.Skip] = []
     links: list[ChatLink] = []
+    routes: dict[str, r.ChatRoute] = {}
     linked: list[tuple[r.LegacyChat, str, list[str]]] = []
     claims: dict[str, set[str]] = defaultdict(set)  # booking -> legacy chats linked to it
     for chat in chats:
         key = low(chat.id) or ""
-        if str(chat.is_active).strip() != "1":
+        if not is_active(chat):
             skip = r.Skip("chat", key, low(chat.booking_id), r.CHAT_NOT_ACTIVE)
         elif utc_iso(chat.created_at, lk.source_tz) is None:
             skip = r.Skip("chat", key, low(chat.booking_id),
@@ -108,7 +127,7 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetCha
             reason = r.BOOKING_NOT_MIGRATED if own and own in lk.bookings else r.NO_BOOKING
             skip = r.Skip("chat", key, own, reason)
         skips.append(skip)
-        lk.chats[key] = None
+        routes[key] = None
         links.append(ChatLink(key, None, (), skip.reason))
 
     # one target chat per booking; a lone chat on a lone booking keeps its legacy id
@@ -132,12 +151,11 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetCha
         parts = tuple(targets[key if len(bookings) == 1 and claims[b] == {key} else target_chat_id(b)]
                       for b in bookings)
         if len(parts) == 1:
-            lk.chats[key] = parts[0]
+            routes[key] = parts[0]
         else:
-            starts = tuple(_booking_order(lk, b)[0] for b in bookings)
-            lk.chats[key] = Route(starts, parts)  # type: ignore[assignment]
-        links.append(ChatLink(key, rule, tuple((p.id, p.booking_id) for p in parts)))
-    return list(targets.values()), skips, links
+            routes[key] = r.Route(tuple(_booking_order(lk, b)[0] for b in bookings), parts)
+        links.append(ChatLink(key, rule, tuple((p.id, p.booking_id or "") for p in parts)))
+    return Linked(list(targets.values()), skips, links, routes)
 
 
 # --------------------------------------------------------------------------- participants
@@ -150,7 +168,7 @@ def pair_chat_id(customer_id: str, stylist_id: str) -> str:
     return str(uuid.uuid5(CHAT_NAMESPACE, f"pair:{customer_id}:{stylist_id}"))
 
 
-def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[ChatLink]]:
+def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
     """The later schema (chats keyed by customer and stylist): one chat per mapped pair.
 
     Every active chat whose buyer and stylist are both mapped migrates; legacy chats of the
@@ -158,12 +176,13 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r
     """
     skips: list[r.Skip] = []
     decisions: list[ChatLink] = []
+    routes: dict[str, r.ChatRoute] = {}
     pairs: dict[tuple[str, str], list[r.LegacyChat]] = defaultdict(list)
     for chat in chats:
         key = low(chat.id) or ""
         customer = lk.mapping.get(low(chat.buyer_id) or "")
         stylist = lk.mapping.get(low(chat.stylist_id) or "")
-        if str(chat.is_active).strip() != "1":
+        if not is_active(chat):
             reason = r.CHAT_NOT_ACTIVE
         elif utc_iso(chat.created_at, lk.source_tz) is None:
             reason = r.CHAT_INVALID_CREATED_AT.format(value=chat.created_at)
@@ -173,7 +192,7 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r
             pairs[(customer, stylist)].append(chat)
             continue
         skips.append(r.Skip("chat", key, low(chat.booking_id), reason))
-        lk.chats[key] = None
+        routes[key] = None
         decisions.append(ChatLink(key, None, (), reason))
     targets: list[r.TargetChat] = []
     for (customer, stylist), group in pairs.items():
@@ -182,9 +201,9 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> tuple[list[r
         created = min(utc_iso(c.created_at, lk.source_tz) or "" for c in group)
         updated = max(max(utc_iso(c.updated_at, lk.source_tz) or "", utc_iso(c.created_at, lk.source_tz) or "")
                       for c in group)
-        target = r.TargetChat(tid, None, created, updated, customer, stylist)  # type: ignore[arg-type]
+        target = r.TargetChat(tid, None, created, updated, customer, stylist)
         targets.append(target)
         for k in keys:
-            lk.chats[k] = target
+            routes[k] = target
             decisions.append(ChatLink(k, LINK_PAIR, ((tid, ""),)))
-    return targets, skips, decisions
+    return Linked(targets, skips, decisions, routes)

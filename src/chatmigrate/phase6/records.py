@@ -4,13 +4,18 @@ Records are NamedTuples: typed, immutable, and cheap to build a million times.
 
 Owns: the legacy row types (read from the dump), the target row types (what step 2
 writes), skip and failure records, and the reason strings the plan names. Plain data,
-no I/O, no rules: everything else imports from here, this imports nothing of ours.
+no I/O, no rules: everything else imports from here, this imports only the closed sets (``kinds``).
 """
 
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+from .kinds import RowKind
 
 # --- the plan's skip reasons (step 1) --------------------------------------------
 CHAT_NOT_ACTIVE = "Chat is not active"
@@ -86,6 +91,20 @@ class TargetMessage(NamedTuple):
     has_image: bool
 
 
+class Route(NamedTuple):
+    """A legacy chat divided among several target chats by message time (recover mode)."""
+
+    starts: tuple[str, ...]  # UTC ISO start of each part's window; the first is open-ended
+    parts: tuple[TargetChat, ...]
+
+    def part_for(self, created_at: str) -> TargetChat:
+        return self.parts[max(0, bisect_right(self.starts, created_at) - 1)]
+
+
+# where a legacy chat's messages go: a target chat, a Route among several, or None (skipped)
+ChatRoute = TargetChat | Route | None
+
+
 class PlannedMedia(NamedTuple):
     id: str
     message_id: str
@@ -95,10 +114,18 @@ class PlannedMedia(NamedTuple):
     source_url: str
 
 
+class BookingResult(NamedTuple):
+    """One line of Phase 4's bookings-created.json."""
+
+    id: str
+    success: bool
+    error: str | None = None
+
+
 class Skip(NamedTuple):
     """A legacy row intentionally left behind by the rules, with the plan's reason."""
 
-    kind: str  # "chat" | "message"
+    kind: RowKind  # "chat" or "message"
     id: str
     parent_id: str | None  # the chat's booking_id / the message's chat_id
     reason: str
@@ -107,10 +134,43 @@ class Skip(NamedTuple):
 class Failure(NamedTuple):
     """A row step 2 could not insert, with the reason found in the target."""
 
-    kind: str  # "chat" | "message" | "media"
+    kind: RowKind
     id: str
     parent_id: str | None
     error: str
+
+
+class NulWarning(NamedTuple):
+    message_id: str
+    removed: int  # NUL characters taken out of the text
+
+
+class CreatedChat(NamedTuple):
+    id: str
+    booking_id: str | None  # None in the participants schema
+    customer_id: str | None
+    stylist_id: str | None
+
+
+class CreatedMessage(NamedTuple):
+    id: str
+    chat_id: str
+    sender_id: str
+    has_image: bool
+
+
+class CreatedMedia(NamedTuple):
+    id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRows:
+    """The rows of one outcome (created, or already present) for the manifest."""
+
+    chats: Iterable[CreatedChat]
+    messages: Iterable[CreatedMessage]
+    media: Iterable[CreatedMedia]
 
 
 def media_id(message_id: str) -> str:

@@ -14,7 +14,7 @@ No I/O, no database: every function here is table-testable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from sys import intern
 from typing import Any, NamedTuple
@@ -23,17 +23,25 @@ from urllib.parse import unquote, urlsplit
 from . import records as r
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Lookups:
-    """Everything the rules need besides the row itself."""
+    """Everything the rules need besides the row itself. Immutable: a step that decides
+    the chats' routes makes a new Lookups with :meth:`with_chats`."""
 
-    bookings: dict[str, r.LegacyBooking]  # legacy booking id (lowercase) -> booking
+    bookings: Mapping[str, r.LegacyBooking]  # legacy booking id (lowercase) -> booking
     migrated: frozenset[str]  # booking ids with success: true in bookings-created.json
-    mapping: dict[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
+    mapping: Mapping[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
     source_tz: tzinfo | None = None  # None: legacy values are UTC wall time
     # every legacy chat id (lowercase) -> its target chat, None (skipped), or in recover
-    # mode a links.Route that divides it among several target chats by message time
-    chats: dict[str, Any] = field(default_factory=dict)
+    # mode a Route that divides it among several target chats by message time
+    chats: Mapping[str, r.ChatRoute] = field(default_factory=dict)
+
+    def with_chats(self, chats: Mapping[str, r.ChatRoute]) -> Lookups:
+        return replace(self, chats=chats)
+
+    def for_messages(self) -> Lookups:
+        """What the message rules need: the chats, not the bookings (freed for the long pass)."""
+        return replace(self, bookings={})
 
 
 def low(value: Any) -> str | None:
@@ -120,11 +128,16 @@ def legacy_message(v: Mapping[str, Any]) -> r.LegacyMessage:
 # --------------------------------------------------------------------------- chats
 
 
+def is_active(chat: r.LegacyChat) -> bool:
+    """The plan's "active" rule: ``is_active = 1``, nothing else."""
+    return str(chat.is_active).strip() == "1"
+
+
 def classify_chat(chat: r.LegacyChat, lk: Lookups) -> r.TargetChat | r.Skip:
     """The plan's chat rules, first match wins."""
     chat_id = low(chat.id) or ""
     booking_id = low(chat.booking_id)
-    if not _truthy(chat.is_active) or str(chat.is_active).strip() != "1":
+    if not is_active(chat):
         return r.Skip("chat", chat_id, booking_id, r.CHAT_NOT_ACTIVE)
     if booking_id is None or booking_id not in lk.bookings:
         return r.Skip("chat", chat_id, booking_id, r.NO_BOOKING)
@@ -184,8 +197,8 @@ def classify_message(msg: r.LegacyMessage, lk: Lookups) -> MessageOutcome | r.Sk
     created = utc_iso(msg.created_at, lk.source_tz)
     if created is None:
         return r.Skip("message", message_id, chat_id, r.INVALID_CREATED_AT.format(value=msg.created_at))
-    if chat.__class__ is not r.TargetChat:  # a links.Route: the part whose window holds the message
-        chat = chat.part_for(created)
+    if chat.__class__ is not r.TargetChat:  # a Route: the part whose window holds the message
+        chat = chat.part_for(created)  # type: ignore[union-attr]
     chat_id = chat.id  # in recover mode, possibly a merged or divided chat's id
     sender = chat.customer_id if role == "customer" else chat.stylist_id
     if sender is None:

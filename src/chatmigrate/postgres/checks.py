@@ -23,7 +23,8 @@ import psycopg
 from psycopg import sql
 
 from ..phase6 import records as r
-from .load import _UUID, copy_text
+from ..phase6.kinds import FINDING_KEYS, ChatSchema
+from .copytext import copy_bool, copy_text, is_uuid
 
 EXPECTED_TABLES = """
 DROP TABLE IF EXISTS cm_exp_chat, cm_exp_msg, cm_exp_media;
@@ -73,16 +74,15 @@ PARTICIPANT_QUERIES = {
 }
 
 
-def queries(chat_schema: str) -> dict[str, str]:
+assert set(QUERIES) == set(FINDING_KEYS), "one query per finding (phase6.kinds.FINDINGS)"
+
+
+def queries(chat_schema: ChatSchema) -> dict[str, str]:
     return {**QUERIES, **PARTICIPANT_QUERIES} if chat_schema == "participants" else QUERIES
 
 
-# which findings make the migration invalid (the others are reported but tolerated)
-BLOCKING = (
-    "missing_chats", "chat_booking_mismatches", "missing_messages", "message_sender_mismatches",
-    "message_chat_mismatches", "message_content_mismatches", "missing_media", "orphaned_chats",
-    "orphaned_messages", "message_read_mismatches", "message_timestamp_mismatches", "chat_timestamp_mismatches",
-)
+# every finding makes the migration invalid
+BLOCKING = FINDING_KEYS
 
 
 @dataclass(slots=True)
@@ -107,7 +107,7 @@ def md5_text(text: str) -> str:
 
 def create_expected_tables(conn: psycopg.Connection[Any]) -> None:
     """(Re)create the session temp tables of the expected rows (on an autocommit connection)."""
-    conn.execute(EXPECTED_TABLES)  # type: ignore[arg-type]
+    conn.execute(EXPECTED_TABLES)
 
 
 def begin_read_only(conn: psycopg.Connection[Any]) -> None:
@@ -161,10 +161,10 @@ def stage_expected(
     ) as cp:
         lines: list[str] = []
         for m in messages:
-            if not (_UUID(m.id) and _UUID(m.chat_id) and _UUID(m.sender_id)):
+            if not (is_uuid(m.id) and is_uuid(m.chat_id) and is_uuid(m.sender_id)):
                 continue  # create rejected it too (failed-chats-creation.json); it cannot be compared
             lines.append(f"{m.id}\t{m.chat_id}\t{m.sender_id}\t{md5_text(m.content)}\t"
-                         f"{'t' if m.is_read else 'f'}\t{copy_text(m.created_at)}\n")
+                         f"{copy_bool(m.is_read)}\t{copy_text(m.created_at)}\n")
             n_msg += 1
             if len(lines) >= 2048:
                 cp.write("".join(lines))
@@ -178,7 +178,7 @@ def stage_expected(
     return n_chat, n_msg, n_media
 
 
-def reconcile(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> Reconciliation:
+def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking") -> Reconciliation:
     """Run every reconciliation query on the staged expected rows (read-only)."""
     rec = Reconciliation()
     for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
@@ -194,7 +194,7 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> Re
     (rec.expected_chats, rec.expected_messages, rec.expected_media,
      rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
     for name, query in queries(chat_schema).items():
-        rows = conn.execute(query).fetchall()  # type: ignore[arg-type]
+        rows = conn.execute(query).fetchall()
         rec.findings[name] = [
             str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
         ]

@@ -4,8 +4,8 @@ Owns: the ``chatmigrate`` schema (``chatmigrate.runs``: one row per migration of
 dump into this target; ``chatmigrate.run_rows``: (kind, id) of every chat, message and
 media row a run inserted, primary key (kind, id) so no two runs can claim a row), its
 idempotent DDL, choosing the run a create continues (the committed run of the same
-dump checksum) or refusing a run of another dump, the dump's checksum, and the
-session-level advisory lock that keeps create and rollback apart from start to end.
+dump checksum) or refusing a run of another dump, and the dump's checksum. The lock
+that keeps create and rollback apart is ``postgres.lock``.
 The ledger is written in the same transaction as the rows it lists (``load``), so it
 is committed exactly when they are; the JSON files in the temp dir are reports.
 
@@ -23,7 +23,6 @@ from typing import Any, Literal
 import psycopg
 
 from ..errors import LedgerError
-from .load import LOCK_KEY
 
 Kind = Literal["chat", "message", "media"]
 Status = Literal["committed", "rolled back"]
@@ -101,15 +100,6 @@ def ensure(conn: psycopg.Connection[Any]) -> None:
     """
     if not exists(conn):
         conn.execute(DDL)
-
-
-def lock(conn: psycopg.Connection[Any]) -> None:
-    """Wait for, then hold, the Phase 6 lock for the session (until :func:`unlock` or close)."""
-    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-
-
-def unlock(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
 def _run(row: Any) -> Run:

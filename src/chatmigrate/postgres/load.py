@@ -16,7 +16,6 @@ Does not own: reading or writing the plan's files, thresholds policy, printing.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,10 +24,16 @@ from typing import Any
 import psycopg
 
 from ..phase6 import records as r
+from ..phase6.kinds import ROW_KINDS, ChatSchema, Outcome, RowKind
+from ..planfiles import CreatedChat, CreatedMedia, CreatedMessage, CreatedRows
 from ..progress import NO_PROGRESS, Progress
+from .copytext import copy_bool, copy_text, from_copy
+from .copytext import is_uuid as _UUID
+from .lock import LOCK_KEY, phase_lock
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
-LOCK_KEY = 0x6368_6174_6D69  # "chatmi": one Phase 6 writer at a time
+_make = tuple.__new__  # a NamedTuple without its keyword-handling __new__ (a million messages)
+
+__all__ = ["LOCK_KEY", "Counts", "LoadCounts", "Loader", "copy_text"]
 
 STAGING = """
 DROP TABLE IF EXISTS cm_stage_chat, cm_stage_msg, cm_stage_media;
@@ -154,13 +159,6 @@ INSERTS = (
     "SELECT id, owner_id, file_path, 'chat_image', message_id FROM cm_stage_media WHERE outcome = 'insert'",
 )
 
-def copy_text(value: str) -> str:
-    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
 _TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}
 _OUTCOMES = {"chat": "cm_stage_chat", "message": "cm_msg_outcome", "media": "cm_stage_media"}
 _PARENT = {"chat": "booking_id", "message": "chat_id", "media": "message_id"}
@@ -183,7 +181,7 @@ class LoadCounts:
     invalid: list[r.Failure] = field(default_factory=list)  # rejected before staging
     reasons: Counter[str] = field(default_factory=Counter)  # "chat: <why>" -> rows
 
-    def of(self, kind: str) -> Counts:
+    def of(self, kind: RowKind) -> Counts:
         return {"chat": self.chats, "message": self.messages, "media": self.media}[kind]
 
     @property
@@ -196,7 +194,7 @@ class Loader:
     """One step-2 load on one connection; see the module docstring for the protocol."""
 
     def __init__(self, conn: psycopg.Connection[Any], progress: Progress = NO_PROGRESS,
-                 chat_schema: str = "booking") -> None:
+                 chat_schema: ChatSchema = "booking") -> None:
         self.conn = conn
         self.progress = progress
         self.chat_schema = chat_schema  # "booking" or "participants" (db.chat_schema)
@@ -208,7 +206,7 @@ class Loader:
             raise ValueError("the Loader needs an autocommit connection: its transaction must be the outermost")
         self._tx = self.conn.transaction()
         self._tx.__enter__()
-        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        phase_lock(self.conn)
         self.conn.execute(STAGING)
 
     def rollback(self) -> None:
@@ -222,7 +220,7 @@ class Loader:
 
     # ---------------------------------------------------------------- staging
 
-    def _reject(self, kind: str, id_: str, parent: str | None, why: str) -> None:
+    def _reject(self, kind: RowKind, id_: str, parent: str | None, why: str) -> None:
         self.counts.invalid.append(r.Failure(kind, id_, parent, why))
         self.counts.reasons[f"{kind}: {why}"] += 1
         c = self.counts.of(kind)
@@ -259,7 +257,7 @@ class Loader:
                     continue
                 lines.append(
                     f"{n}\t{m.id}\t{m.chat_id}\t{m.sender_id}\t{copy_text(m.content)}\t"
-                    f"{'t' if m.is_read else 'f'}\t{copy_text(m.created_at)}\t{'t' if m.has_image else 'f'}\n"
+                    f"{copy_bool(m.is_read)}\t{copy_text(m.created_at)}\t{copy_bool(m.has_image)}\n"
                 )
                 if len(lines) >= 2048:
                     cp.write("".join(lines))
@@ -286,16 +284,20 @@ class Loader:
 
     def classify(self) -> LoadCounts:
         chats = CLASSIFY_CHATS_PARTICIPANTS if self.chat_schema == "participants" else CLASSIFY_CHATS
-        for kind, stmt in (("chat", chats), ("message", CLASSIFY_MESSAGES), ("media", CLASSIFY_MEDIA)):
+        kinds: tuple[tuple[RowKind, str], ...] = (("chat", chats), ("message", CLASSIFY_MESSAGES),
+                                                  ("media", CLASSIFY_MEDIA))
+        for kind, stmt in kinds:
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
             self.conn.execute(stmt)
-            rows = self.conn.execute(f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome").fetchall()  # noqa: S608
+            rows = self.conn.execute(
+                f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome"  # noqa: S608 - our temp table
+            ).fetchall()
             c = self.counts.of(kind)
             for outcome, n in rows:
-                if outcome == "present":
+                if outcome == Outcome.PRESENT:
                     c.present += n
-                elif outcome != "insert":
+                elif outcome != Outcome.INSERT:
                     c.failed += n
                     self.counts.reasons[f"{kind}: {outcome}"] += n
         return self.counts
@@ -306,11 +308,11 @@ class Loader:
         from . import ledger
 
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
-        for kind, stmt in zip(("chat", "message", "media"), inserts, strict=True):
+        for kind, stmt in zip(ROW_KINDS, inserts, strict=True):
             cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
             if run_id is not None:
-                recorded = ledger.record(self.conn, run_id, kind)  # type: ignore[arg-type]
+                recorded = ledger.record(self.conn, run_id, kind)
                 if recorded != cur.rowcount:  # cannot happen: both select outcome = 'insert'
                     raise RuntimeError(f"ledger recorded {recorded} {kind} rows of {cur.rowcount} inserted")
         if run_id is not None:
@@ -319,11 +321,11 @@ class Loader:
 
     # ---------------------------------------------------------------- reading back
 
-    def _select(self, kind: str, cols: str, where: str) -> str:
+    def _select(self, kind: RowKind, cols: str, where: str) -> str:
         if kind == "message":
             return (f"SELECT {cols} FROM cm_stage_msg s JOIN cm_msg_outcome o ON o.ord = s.ord "  # noqa: S608
                     f"WHERE {where}")  # a million rows: no sort; the manifest's order is immaterial
-        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"  # noqa: S608 - our constants
+        return f"SELECT {cols} FROM {_TABLES[kind]} s WHERE {where} ORDER BY s.ord"  # noqa: S608 - constants only
 
     def _copy_out(self, query: str) -> Iterator[list[str]]:
         """Rows of a query as text fields, by COPY TO STDOUT (ids, booleans and our reason
@@ -338,19 +340,26 @@ class Loader:
             if rest:
                 yield rest.decode("utf-8").split("\t")
 
-    def rows(self, kind: str, outcome: str) -> Iterator[list[str]]:
-        """The staged rows with this outcome: chats (id, booking, customer, stylist; ``\\N`` for NULL),
-        messages (id, chat, sender, has_image 't'/'f'), media (id, message)."""
+    def _rows(self, kind: RowKind, outcome: Outcome) -> Iterator[list[str]]:
         cols = {"chat": "s.id, s.booking_id, s.customer_id, s.stylist_id",
                 "message": "s.id, s.chat_id, s.sender_id, s.has_image",
                 "media": "s.id, s.message_id"}[kind]
-        where = ("o" if kind == "message" else "s") + ".outcome = " + ("'insert'" if outcome == "insert" else "'present'")
+        where = ("o" if kind == "message" else "s") + f".outcome = '{outcome.value}'"
         return self._copy_out(self._select(kind, cols, where))
 
-    def failures(self, kind: str) -> Iterator[r.Failure]:
+    def rows(self, outcome: Outcome) -> CreatedRows:
+        """The staged rows with this outcome (inserted, or already present), as typed records,
+        streamed from the database when read."""
+        return CreatedRows(
+            (CreatedChat(i, from_copy(b), from_copy(c), from_copy(s)) for i, b, c, s in self._rows("chat", outcome)),
+            (_make(CreatedMessage, (i, c, s, h == "t")) for i, c, s, h in self._rows("message", outcome)),
+            (CreatedMedia(i, m) for i, m in self._rows("media", outcome)),
+        )
+
+    def failures(self, kind: RowKind) -> Iterator[r.Failure]:
         yield from (f for f in self.counts.invalid if f.kind == kind)
         alias = "o" if kind == "message" else "s"
         query = self._select(kind, f"s.id, s.{_PARENT[kind]}, {alias}.outcome",
                              f"{alias}.outcome NOT IN ('insert', 'present')")
         for id_, parent, outcome in self._copy_out(query):
-            yield r.Failure(kind, id_, None if parent == "\\N" else parent, outcome)
+            yield r.Failure(kind, id_, from_copy(parent), outcome)

@@ -26,7 +26,7 @@ from psycopg import sql
 
 from ..errors import CascadeRefused
 from . import ledger
-from .load import LOCK_KEY
+from .lock import phase_lock
 
 LOCK_TABLES = "LOCK TABLE public.chats, public.chat_messages, public.media IN SHARE ROW EXCLUSIVE MODE"
 
@@ -71,7 +71,7 @@ def rollback_run(conn: psycopg.Connection[Any], run_id: int) -> RollbackCounts:
     """Delete exactly run ``run_id``'s ledger rows (minus those the app has built on)."""
     out = RollbackCounts(run_id=run_id)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        phase_lock(conn)
         ledger.run_to_roll_back(conn, run_id)
         conn.execute(LOCK_TABLES)
         tables = _referencing(conn)
@@ -122,7 +122,7 @@ def wipe_all(conn: psycopg.Connection[Any]) -> RollbackCounts:
     """The plan's rollback: every chat_image media row, every message, every chat."""
     out = RollbackCounts()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        phase_lock(conn)
         conn.execute(LOCK_TABLES)
         out.media = conn.execute("DELETE FROM public.media WHERE media_type = 'chat_image'").rowcount
         out.messages = conn.execute("DELETE FROM public.chat_messages").rowcount

@@ -548,7 +548,7 @@ def run_suite(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> li
             continue
         try:
             with conn.transaction():
-                cur = conn.execute(check.sql)  # type: ignore[arg-type]  # no params: '%' stays literal
+                cur = conn.execute(check.sql)  # no params: '%' stays literal
                 columns = [d.name for d in cur.description or ()]
                 rows = [[_jsonable(v) for v in row] for row in cur.fetchall()]
         except psycopg.Error as exc:
@@ -604,7 +604,7 @@ def _detail(columns: list[str], rows: list[list[Any]]) -> str:
         return "no rows"
 
     def one(row: list[Any]) -> str:
-        return " ".join(f"{c}={_fmt(v)}" for c, v in zip(columns, row) if c not in _LABELS)
+        return " ".join(f"{c}={_fmt(v)}" for c, v in zip(columns, row, strict=True) if c not in _LABELS)
 
     if len(rows) == 1:
         return one(rows[0])

@@ -1,78 +1,43 @@
-"""Step 1's decisions over a whole dump: the phase inputs, the chats, the message stream.
+"""Step 1's decisions over a whole dump: the chats up front, the messages as a stream.
 
-Owns: reading and checking the Phase 1/4 files (the plan's "Input Validation"),
-reading bookings and chats from the dump and applying the chat rules, and the stream of
-classified messages. Normally one pass: mysqldump writes tables in alphabetical order,
-so ``booking`` and ``chat`` come before ``message``; if a chat or booking row appears
-after the first message, :class:`TableOrderChanged` is raised before anything is
-committed and the caller reads the dump twice instead (bookings and chats, then
-messages). Shared by extract (which writes the files) and validate (which compares).
+Owns: reading bookings and chats from the dump and applying the chat rules of the
+chosen link mode (``phase6.links``), the stream of classified messages, the dump's
+completeness checks, and the one-pass / two-pass decision (:func:`over_dump`): mysqldump
+writes tables in alphabetical order, so ``booking`` and ``chat`` come before ``message``
+and the dump is read once; otherwise it is read twice. Shared by extract (which writes
+the files), validate (which compares) and plan (which counts).
 
-Does not own: the rules (``phase6.rules``), writing files, the database.
+Does not own: the rules (``phase6``), the Phase 1/4 files (``planfiles``), the options
+(``steps.options``), writing files, the database.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TypeVar
 
 from ..dump import DumpReader, Row
 from ..errors import UsageError
-from ..phase6 import files as f
 from ..phase6 import links, rules
 from ..phase6 import records as r
-from ..progress import NO_PROGRESS, Progress
+from ..phase6.kinds import LinkMode
+from ..planfiles import PhaseInputs, read_phase_inputs
+from ..progress import Progress
+from .options import Step1Options
 
-LINK_MODES = ("strict", "recover", "participants")
+__all__ = ["Classified", "PhaseInputs", "Step1Options", "TableOrderChanged", "classify_dump", "load_phase_inputs",
+           "over_dump"]
+
+T = TypeVar("T")
 
 
 class TableOrderChanged(Exception):
-    """Internal: chat or booking rows after message rows; retry with two passes."""
+    """Internal to :func:`over_dump`: chat or booking rows after message rows."""
 
 
-ADVICE_PHASE1 = "run Phase 1 (users) first, or point --temp-dir at the folder that holds its output"
-ADVICE_PHASE4 = "run Phase 4 (bookings) first, or point --temp-dir at the folder that holds its output"
-
-
-@dataclass(slots=True)
-class PhaseInputs:
-    mapping: dict[str, str]
-    migrated: frozenset[str]
-    bookings_created_total: int
-
-
-def load_phase_inputs(temp_dir: Path) -> PhaseInputs:
-    """Read and check user-id-mapping.json and bookings-created.json (exit 2 if wrong)."""
-    mpath = temp_dir / f.USER_MAPPING
-    mdoc = f.read_json(mpath, "the Phase 1 user id mapping", ADVICE_PHASE1)
-    mapping_raw = mdoc.get("mapping")
-    if not isinstance(mapping_raw, dict):
-        raise f.PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
-    mapping = {str(k).strip().lower(): str(v).strip().lower() for k, v in mapping_raw.items() if v}
-    bpath = temp_dir / f.BOOKINGS_CREATED
-    bdoc = f.read_json(bpath, "the Phase 4 booking results", ADVICE_PHASE4)
-    results = bdoc.get("results")
-    if not isinstance(results, list):
-        raise f.PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
-    migrated = frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
-    if not migrated:
-        raise f.PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
-    return PhaseInputs(mapping, migrated, len(results))
-
-
-def parse_timezone(name: str | None) -> Any:
-    if not name or name.upper() in ("UTC", "+00:00", "Z"):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--source-timezone {name!r} is not a known time zone: use an IANA name such as Europe/Oslo.") from None
+load_phase_inputs = read_phase_inputs  # the Phase 1/4 files: planfiles owns them
 
 
 def _require_tables(reader: DumpReader, dump: str) -> None:
@@ -104,7 +69,7 @@ class Classified:
     first: Row | None
     reader: DumpReader | None
     allow_incomplete: bool
-    link: str  # "strict" or "recover"
+    link: LinkMode
     chat_links: list[links.ChatLink]  # one decision per legacy chat
     people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
 
@@ -129,28 +94,23 @@ class Classified:
 def classify_dump(
     dump: str,
     inputs: PhaseInputs,
+    options: Step1Options | None = None,
     *,
-    source_tz: str | None = None,
-    progress: Progress = NO_PROGRESS,
-    allow_incomplete: bool = False,
     single_pass: bool = True,
-    link: str = "strict",
     keep_people: bool = False,
 ) -> Classified:
     """Read bookings and chats and apply the chat rules; messages stay lazy.
 
-    ``link="strict"`` is the plan's rule (a chat needs its own booking_id);
-    ``link="recover"`` also links chats through booking.chat_id and their participants.
+    ``strict`` is the plan's rule (a chat needs its own booking_id); ``recover`` also links
+    chats through booking.chat_id and their participants; ``participants`` keys chats by pair.
     """
-    if link not in LINK_MODES:
-        raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}.")
+    opts = options or Step1Options()
     if dump == "-":
         raise UsageError("the Phase 6 steps may read the dump twice (when its tables are not in mysqldump's order) and cannot read standard input: save the dump to a file.")
     if not os.path.isfile(dump):
         raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
-    tz = parse_timezone(source_tz)
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
-    reader = DumpReader(dump, tables, progress=progress, required_columns=r.REQUIRED_COLUMNS)
+    reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
     rows = iter(reader)
     bookings: dict[str, r.LegacyBooking] = {}
     chats: list[r.LegacyChat] = []
@@ -164,38 +124,35 @@ def classify_dump(
         else:
             first = row
             break
-    if not single_pass and not allow_incomplete:
+    if not single_pass and not opts.allow_incomplete:
         _require_tables(reader, dump)
-    lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, tz)
-    active = sum(1 for chat in chats if str(chat.is_active).strip() == "1")
-    if link == "recover":
-        processed, skips, chat_links = links.link_chats(chats, lk)
-    elif link == "participants":
-        processed, skips, chat_links = links.link_by_participants(chats, lk)
-    else:
-        processed, skips, chat_links = _strict(chats, lk)
-    lk.bookings = {}  # the message rules need the chats only: free the bookings for the long pass
+    lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, opts.tz)
+    linked = _LINKERS[opts.link](chats, lk)
     return Classified(
-        dump, lk, len(chats), len(bookings), active, processed, skips, progress,
-        rows if single_pass else None, first, reader if single_pass else None, allow_incomplete,
-        link, chat_links,
+        dump, lk.with_chats(linked.routes).for_messages(), len(chats), len(bookings),
+        sum(1 for chat in chats if rules.is_active(chat)), linked.targets, linked.skips, opts.progress,
+        rows if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
+        opts.link, linked.decisions,
         {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats} if keep_people else {},
     )
 
 
-def _strict(chats: list[r.LegacyChat], lk: rules.Lookups) -> tuple[list[r.TargetChat], list[r.Skip], list[links.ChatLink]]:
-    processed: list[r.TargetChat] = []
-    skips: list[r.Skip] = []
-    decisions: list[links.ChatLink] = []
-    for chat in chats:
-        outcome = rules.classify_chat(chat, lk)
-        key = rules.low(chat.id) or ""
-        if isinstance(outcome, r.Skip):
-            skips.append(outcome)
-            lk.chats[key] = None
-            decisions.append(links.ChatLink(key, None, (), outcome.reason))
-        else:
-            processed.append(outcome)
-            lk.chats[key] = outcome
-            decisions.append(links.ChatLink(key, links.LINK_OWN, ((outcome.id, outcome.booking_id),)))
-    return processed, skips, decisions
+_LINKERS: dict[LinkMode, Callable[[list[r.LegacyChat], rules.Lookups], links.Linked]] = {
+    "strict": links.link_strict, "recover": links.link_chats, "participants": links.link_by_participants,
+}
+
+
+def over_dump(dump: str, inputs: PhaseInputs, options: Step1Options, consume: Callable[[Classified], T],
+              *, keep_people: bool = False) -> T:
+    """Step 1 over ``dump``, handed to ``consume``, which streams ``cl.messages()``.
+
+    One pass when bookings and chats come before the messages (mysqldump's alphabetical
+    order). Otherwise the stream stops at the first chat or booking row after a message,
+    before ``consume`` has made anything permanent (it writes atomic files or uncommitted
+    temp tables, dropped with the stop), and ``consume`` runs again over two passes: the
+    bookings and chats first, then the messages. This is the only place that decides.
+    """
+    try:
+        return consume(classify_dump(dump, inputs, options, single_pass=True, keep_people=keep_people))
+    except TableOrderChanged:
+        return consume(classify_dump(dump, inputs, options, single_pass=False, keep_people=keep_people))

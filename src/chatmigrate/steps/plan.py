@@ -14,16 +14,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..phase6 import files as f
+from .. import planfiles as pf
 from ..phase6 import records as r
+from ..phase6.docs import ModeImpact
+from ..phase6.kinds import BOOKING_LINK_MODES
 from ..progress import NO_PROGRESS, Progress
-from .classify import LINK_MODES, PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+from .classify import Classified, load_phase_inputs, over_dump
+from .options import Step1Options
 
 
-def _one_mode(dump: str, inputs: PhaseInputs, link: str, source_tz: str | None, progress: Progress,
-              single_pass: bool) -> dict[str, Any]:
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link,
-                       keep_people=True)
+def _one_mode(cl: Classified) -> ModeImpact:
     migrated = 0
     skipped: Counter[str] = Counter()
     per_chat: Counter[str] = Counter()  # legacy chat -> its messages
@@ -35,7 +35,7 @@ def _one_mode(dump: str, inputs: PhaseInputs, link: str, source_tz: str | None, 
         else:
             migrated += 1
             per_chat[res.legacy_chat_id] += 1
-    lost = []
+    lost: list[dict[str, Any]] = []
     for d in cl.chat_links:
         if d.rule is None and per_chat.get(d.legacy_id):
             buyer, stylist = cl.people.get(d.legacy_id, (None, None))
@@ -57,15 +57,12 @@ def _one_mode(dump: str, inputs: PhaseInputs, link: str, source_tz: str | None, 
     }
 
 
-def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: Progress = NO_PROGRESS) -> dict[str, Any]:
+def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: Progress = NO_PROGRESS) -> pf.Impact:
     """Both link modes side by side; writes phase-6-impact.json and returns its content."""
     inputs = load_phase_inputs(temp_dir)
-    doc: dict[str, Any] = {"planned_at": f.now_iso(), "modes": {}}
-    for link in LINK_MODES[:2]:  # strict and recover: the modes of the booking-keyed schema
-        try:
-            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, True)
-        except TableOrderChanged:
-            doc["modes"][link] = _one_mode(dump, inputs, link, source_tz, progress, False)
-    f.write_json(temp_dir / f.IMPACT, doc)
-    doc["path"] = str(temp_dir / f.IMPACT)
+    doc: pf.Impact = {"planned_at": pf.now_iso(), "modes": {}}
+    options = Step1Options(source_tz, progress=progress)
+    for link in BOOKING_LINK_MODES:
+        doc["modes"][link] = over_dump(dump, inputs, options.with_link(link), _one_mode, keep_people=True)
+    doc["path"] = str(pf.write_impact(temp_dir, doc))
     return doc

@@ -15,35 +15,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import planfiles as pf
 from ..errors import LedgerError, UsageError
-from ..phase6 import files as f
-from ..postgres import db, ledger, preflight
+from ..postgres import db, ledger, lock, preflight
 from ..postgres.rollback import RollbackCounts, count_all, rollback_run, wipe_all
-
-
-def manifest_run(temp_dir: Path) -> tuple[int | None, str | None]:
-    """(run id, dump sha256) that the temp dir's chats-created.json names, or (None, None)."""
-    path = temp_dir / f.CHATS_CREATED
-    try:
-        head = f.read_head(path, ("created_chats", "created_messages", "created_media", "already_present_chats",
-                                  "already_present_messages", "already_present_media"))
-    except (OSError, ValueError):
-        return None, None
-    run_id = head.get("run_id")
-    return (int(run_id) if isinstance(run_id, int) else None), head.get("dump_sha256")
 
 
 def _choose(temp_dir: Path, run_id: int | None) -> int:
     if run_id is not None:
         return run_id
-    manifest = temp_dir / f.CHATS_CREATED
+    manifest = temp_dir / pf.CHATS_CREATED
     if not manifest.is_file():
         raise UsageError(
             f"{manifest} is missing, so there is no record of which run of the ledger to roll back: "
             "pass the --temp-dir of the run or --run ID (the ledger table chatmigrate.runs lists them), "
             "or use --all --yes to delete every chat, message and chat image."
         )
-    named, _ = manifest_run(temp_dir)
+    named, _ = pf.read_created_run(temp_dir)
     if named is None:
         raise UsageError(f"{manifest} names no ledger run (it was not written by this chatmigrate's create): "
                          "pass --run ID (the ledger table chatmigrate.runs lists the runs).")
@@ -63,7 +51,7 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False,
     chosen = None if everything else _choose(temp_dir, run_id)
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
-        ledger.lock(conn)  # held until the files are gone: a create waits, then sees them gone
+        lock.hold(conn)  # held until the files are gone: a create waits, then sees them gone
         preflight.check(conn, "rollback")
         if chosen is None:
             counts = wipe_all(conn)
@@ -73,12 +61,8 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False,
                     f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
                     "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
             counts = rollback_run(conn, chosen)
-        removed = []
-        if chosen is None or manifest_run(temp_dir)[0] == chosen:
-            for name in f.PHASE_OUTPUTS:
-                p = temp_dir / name
-                if p.exists():
-                    p.unlink(missing_ok=True)
-                    removed.append(name)
-        ledger.unlock(conn)
+        removed: list[str] = []
+        if chosen is None or pf.read_created_run(temp_dir)[0] == chosen:
+            removed = pf.remove_phase_outputs(temp_dir)
+        lock.release(conn)
     return counts, removed

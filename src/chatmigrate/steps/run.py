@@ -10,17 +10,18 @@ Does not own: any step's logic.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import planfiles as pf
 from ..errors import ChatmigrateError
-from ..phase6 import files as f
+from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
 from ..progress import NO_PROGRESS, Progress
@@ -34,7 +35,7 @@ class RunResult:
     extraction: ExtractResult
     creation: CreateResult
     validation: ValidateResult
-    stats: dict[str, Any]
+    stats: pf.MigrationStats
 
     @property
     def success(self) -> bool:
@@ -42,7 +43,7 @@ class RunResult:
 
 
 def preflight(dump: str, temp_dir: Path, url: str, *, indexes: bool = True, allow_another_dump: bool = False,
-              sha: str | None = None) -> str:
+              sha: str | None = None) -> ChatSchema:
     """The plan's input validation, before anything is written: files, then the target
     (privileges, row level security, a committed ledger run of another dump).
 
@@ -53,7 +54,7 @@ def preflight(dump: str, temp_dir: Path, url: str, *, indexes: bool = True, allo
         check_temp_dir_dump(temp_dir, sha, allow_another_dump)
     with db.connect(url) as conn:
         db.require_tables(conn, url)
-        schema = db.chat_schema(conn)
+        schema = chat_schema(db.chat_schema(conn))
         checks.check(conn, "create", indexes=indexes, chat_schema=schema)
         if not allow_another_dump:
             ledger.refuse_another_dump(conn, dump_path=os.path.abspath(dump), dump_sha256=sha,
@@ -76,17 +77,19 @@ def run(
     indexes: bool = True,
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
-    link: str = "strict",
+    link: LinkMode = "strict",
     allow_another_dump: bool = False,
 ) -> RunResult:
-    started_at, t0 = f.now_iso(), time.perf_counter()
+    started_at, t0 = pf.now_iso(), time.perf_counter()
     steps: dict[str, Any] = {}
-    stats: dict[str, Any] = {"phase": 6, "started_at": started_at}
+    stats: pf.MigrationStats = {"phase": 6, "started_at": started_at}
 
-    def finish(success: bool) -> dict[str, Any]:
-        stats.update(completed_at=f.now_iso(), duration_seconds=round(time.perf_counter() - t0, 3),
-                     success=success, steps=steps)
-        f.write_json(temp_dir / f.MIGRATION_STATS, stats)
+    def finish(success: bool) -> pf.MigrationStats:
+        stats["completed_at"] = pf.now_iso()
+        stats["duration_seconds"] = round(time.perf_counter() - t0, 3)
+        stats["success"] = success
+        stats["steps"] = steps
+        pf.write_migration_stats(temp_dir, stats)
         return stats
 
     try:
@@ -146,5 +149,5 @@ def run(
 
 def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
-    with contextlib.suppress(BaseException):  # step 2's error is the one to report
+    with suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()

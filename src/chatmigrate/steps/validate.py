@@ -1,7 +1,7 @@
 """Step 3, validate: the dump, step 1's file and the target -> chat-validation-results.json.
 
 Owns: re-deriving the expected rows from the dump itself (the same rules, applied
-again: a changed dump or an edited chats-extracted.json shows up), comparing them
+again: a changed dump or an edited step 1 file shows up), comparing them
 with step 1's recorded counts, driving the row-level reconciliation and the plan's SQL
 suite in one read-only snapshot, deciding ``is_valid``, and writing the results file.
 
@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..phase6 import files as f
+from .. import planfiles as pf
 from ..phase6 import records as r
+from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
 from ..progress import NO_PROGRESS, Progress
-from .classify import PhaseInputs, TableOrderChanged, classify_dump, load_phase_inputs
+from .classify import Classified, load_phase_inputs, over_dump
+from .options import Step1Options
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
 
@@ -33,7 +35,7 @@ MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always com
 @dataclass(slots=True)
 class ValidateResult:
     is_valid: bool
-    doc: dict[str, Any]
+    doc: pf.ValidationResults
     suite: list[suite.CheckResult]
     path: Path
 
@@ -41,7 +43,7 @@ class ValidateResult:
 class _SuiteInBackground:
     """Run :func:`suite.run_suite` in a thread, on its own connection, in ``snapshot``."""
 
-    def __init__(self, url: str, snapshot: str, chat_schema: str) -> None:
+    def __init__(self, url: str, snapshot: str, chat_schema: ChatSchema) -> None:
         self.url, self.snapshot, self.chat_schema = url, snapshot, chat_schema
         self.results: list[suite.CheckResult] = []
         self.error: BaseException | None = None
@@ -74,8 +76,8 @@ class Expected:
     dump: str
     temp_dir: Path
     url: str
-    schema: str
-    extracted_meta: dict[str, Any]
+    schema: ChatSchema
+    extracted_meta: pf.ExtractMetadata | None
     total_chats: int
     chat_skips: list[r.Skip]
     msg_skips: Counter[str]
@@ -110,28 +112,20 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
     conn = db.connect(url, autocommit=True)
     try:
         db.require_tables(conn, url)
-        schema = db.chat_schema(conn)
-        try:
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=True)
-        except TableOrderChanged:  # chats or bookings after messages: read the dump twice
-            return _stage(conn, schema, dump, temp_dir, url, inputs, source_tz, progress, cancel, single_pass=False)
+        schema = chat_schema(db.chat_schema(conn))
+        extracted_meta = pf.read_extracted_metadata(temp_dir)
+        link: LinkMode = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
+        options = Step1Options(source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None), link,
+                               progress=progress)
+        return over_dump(dump, inputs, options,
+                         lambda cl: _stage(conn, schema, dump, temp_dir, url, extracted_meta, cl, cancel))
     except BaseException:
         conn.close()
         raise
 
 
-def _stage(
-    conn: Any, schema: str, dump: str, temp_dir: Path, url: str, inputs: PhaseInputs, source_tz: str | None,
-    progress: Progress, cancel: threading.Event | None, *, single_pass: bool,
-) -> Expected:
-    extracted_meta: dict[str, Any] = {}
-    ext_path = temp_dir / f.CHATS_EXTRACTED
-    if ext_path.is_file():
-        extracted_meta = f.read_head(ext_path, ("processedChats", "processedMessages")).get("metadata", {})
-    source_tz = source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None)
-    link = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
-    cl = classify_dump(dump, inputs, source_tz=source_tz, progress=progress, single_pass=single_pass, link=link)
-
+def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
+           extracted_meta: pf.ExtractMetadata | None, cl: Classified, cancel: threading.Event | None) -> Expected:
     msg_skips: Counter[str] = Counter()
     expected_media: list[r.PlannedMedia] = []
     totals = {"messages": 0}
@@ -178,29 +172,15 @@ def check(expected: Expected) -> ValidateResult:
         for key, now in (("processed_chats", rec.expected_chats), ("processed_messages", processed_messages),
                          ("total_mysql_chats", expected.total_chats), ("total_mysql_messages", totals["messages"])):
             if extracted_meta.get(key) != now:
-                errors.append(f"{f.CHATS_EXTRACTED} says {key} = {extracted_meta.get(key)} but the dump gives {now}: "
+                errors.append(f"{pf.CHATS_EXTRACTED} says {key} = {extracted_meta.get(key)} but the dump gives {now}: "
                               "the dump or the file changed since step 1; re-run extract and create")
     if not rec.sees_all_rows:
         errors.append("the connected role is subject to row level security and may not see every row: "
                       "validate as the database owner (postgres) or a role with BYPASSRLS")
-    labels = {
-        "missing_chats": "processed chat(s) are not in the target",
-        "missing_messages": "processed message(s) are not in the target",
-        "missing_media": "image message(s) have no chat_image media row with the expected path and owner",
-        "chat_booking_mismatches": "chat(s) link a different booking (or pair of participants) than expected",
-        "chat_timestamp_mismatches": "chat(s) have a different created_at than the source",
-        "message_sender_mismatches": "message(s) have a different sender than expected",
-        "message_chat_mismatches": "message(s) belong to a different chat than expected",
-        "message_content_mismatches": "message(s) differ in content from the source",
-        "message_read_mismatches": "message(s) differ in read status from the source",
-        "message_timestamp_mismatches": "message(s) differ in created_at from the source",
-        "orphaned_chats": "chat(s) have no booking",
-        "orphaned_messages": "message(s) have no chat",
-    }
-    for key, label in labels.items():
-        if fnd.get(key):
-            errors.append(f"{len(fnd[key]):,} {label}")
-    failed_checks = [x for x in results if x.status in ("FAILED", "ERROR")]
+    for finding in FINDINGS:
+        if fnd.get(finding.key):
+            errors.append(f"{len(fnd[finding.key]):,} {finding.label}")
+    failed_checks = [x for x in results if x.status in FAILING_VERDICTS]
     for x in failed_checks:
         errors.append(f"SQL check '{x.check.title}' {x.status}: {x.detail}")
     is_valid = rec.ok and not errors
@@ -208,8 +188,8 @@ def check(expected: Expected) -> ValidateResult:
     def listed(key: str) -> list[Any]:
         return fnd.get(key, [])[:MAX_LISTED]
 
-    doc: dict[str, Any] = {
-        "validated_at": f.now_iso(),
+    doc: pf.ValidationResults = {
+        "validated_at": pf.now_iso(),
         "is_valid": is_valid,
         "total_mysql_chats": expected.total_chats,
         "total_mysql_messages": totals["messages"],
@@ -229,9 +209,7 @@ def check(expected: Expected) -> ValidateResult:
         ],
         "message_content_mismatches": listed("message_content_mismatches"),
         "missing_media": listed("missing_media"),
-        "other_mismatches": {k: len(fnd.get(k, [])) for k in (
-            "chat_timestamp_mismatches", "message_chat_mismatches", "message_read_mismatches",
-            "message_timestamp_mismatches")},
+        "other_mismatches": {k: len(fnd.get(k, [])) for k in COUNTED_ONLY},
         "intentionally_skipped": {
             "chats": len(expected.chat_skips),
             "messages": sum(msg_skips.values()),
@@ -245,6 +223,5 @@ def check(expected: Expected) -> ValidateResult:
         "sql_suite_status": suite.overall(results),
         "validation_errors": errors,
     }
-    path = temp_dir / f.VALIDATION_RESULTS
-    f.write_json(path, doc)
+    path = pf.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)

@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ..dump.tokens import escape
+from ..phase6.records import BookingResult
+from ..planfiles import write_bookings_created, write_user_mapping
 from ..progress import NO_PROGRESS, Progress
+from ..safewrite import atomic_bytes, atomic_text, write_text
 from . import model as m
 from .messages import Tally, message_rows
 from .sqlfile import LAYOUTS, DumpWriter
@@ -91,13 +94,13 @@ def generate(
     seed_dir.mkdir(parents=True, exist_ok=True)
     pool = TextPool(random.Random(f"chatmigrate-synth/{seed}/texts"))
     gen = _Generator(world, pool, out_dir, progress)
-    with open(out_dir / "legacy.sql", "wb", buffering=8 << 20) as f:
+    with atomic_bytes(out_dir / "legacy.sql") as f:
         writer = DumpWriter(f, layout)
         gen.write_dump(writer)
         writer.close()
     gen.write_people_files()
     truth = gen.truth(writer.rows, layout)
-    (out_dir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(out_dir / "truth.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     return SynthSummary(
         out_dir, out_dir / "legacy.sql", temp, seed_dir, out_dir / "truth.json", messages,
         writer.rows["chat"], writer.rows["booking"], truth["profiles"],
@@ -167,9 +170,9 @@ class _Generator:
         n_ok = n_failed = n_absent = recoverable = recoverable_active = 0
         refs = self.chat_refs
         self.progress.start("synth: bookings", None, "rows")
-        created_part = open(temp / ".created.part", "w", encoding="utf-8")  # noqa: SIM115
-        extracted_part = open(temp / ".extracted.part", "w", encoding="utf-8")  # noqa: SIM115
-        with created_part, extracted_part, open(seed_dir / "bookings.csv", "w", newline="", encoding="utf-8") as fcsv:
+        created: list[BookingResult] = []
+        with atomic_text(temp / ".extracted.part") as extracted_part, \
+                atomic_text(seed_dir / "bookings.csv", newline="") as fcsv:
             out = csv.writer(fcsv, lineterminator="\n")
             out.writerow(["id", "customer_id", "stylist_id", "start_time", "end_time", "status", "total_price",
                           "total_duration_minutes", "created_at", "updated_at"])
@@ -204,10 +207,7 @@ class _Generator:
                     n_ok += ok
                     n_failed += not ok
                     sep = ",\n    " if n_ok + n_failed > 1 else "\n    "
-                    if ok:
-                        created_part.write(f'{sep}{{"id": "{b.id}", "success": true}}')
-                    else:
-                        created_part.write(f'{sep}{{"id": "{b.id}", "success": false, "error": {json.dumps(b.error)}}}')
+                    created.append(BookingResult(b.id, ok, None if ok else b.error))
                     start, end = m.iso_time(b.start), m.iso_time(b.start + 60 * b.duration)
                     total = (b.price + b.fee) / 100
                     row = [b.id, buyers.new_id(b.buyer), stylists.new_id(b.stylist), start, end,
@@ -225,15 +225,14 @@ class _Generator:
         self.progress.finish()
         self.stats.update(bookings_migrated=n_ok, bookings_failed=n_failed, bookings_not_extracted=n_absent,
                           recoverable_chats=recoverable, recoverable_active_chats=recoverable_active)
-        self._assemble(temp / "bookings-created.json", temp / ".created.part", "results", {
-            "created_at": CREATED_AT, "total_processed": n_ok + n_failed,
-            "successful_creations": n_ok, "failed_creations": n_failed})
+        write_bookings_created(temp, {"created_at": CREATED_AT, "total_processed": n_ok + n_failed,
+                                      "successful_creations": n_ok, "failed_creations": n_failed}, created)
         self._assemble(temp / "bookings-extracted.json", temp / ".extracted.part", "bookings", {
             "extracted_at": CREATED_AT, "total_bookings": n_ok + n_failed, "skipped_unmapped": n_absent})
 
     @staticmethod
     def _assemble(path: Path, part: Path, key: str, metadata: dict[str, Any]) -> None:
-        with open(path, "w", encoding="utf-8") as f, open(part, encoding="utf-8") as src:
+        with atomic_text(path) as f, open(part, encoding="utf-8") as src:
             f.write('{\n  "metadata": ' + json.dumps(metadata) + f',\n  "{key}": [')
             shutil.copyfileobj(src, f, 1 << 20)
             f.write("\n  ]\n}\n")
@@ -272,15 +271,9 @@ class _Generator:
             yield from ((stylists, i, "stylist") for i in range(stylists.n) if self.w.mapped_stylist(i))
 
         total = sum(1 for _ in mapped())
-        with open(self.out / "temp" / "user-id-mapping.json", "w", encoding="utf-8") as f:
-            f.write('{\n  "metadata": ' + json.dumps({"created_at": CREATED_AT, "total_mappings": total})
-                    + ',\n  "mapping": {')
-            sep = "\n    "
-            for p, i, _ in mapped():
-                f.write(f'{sep}"{p.id(i)}": "{p.new_id(i)}"')
-                sep = ",\n    "
-            f.write("\n  }\n}\n")
-        with open(self.out / "seed" / "profiles.csv", "w", newline="", encoding="utf-8") as f:
+        write_user_mapping(self.out / "temp", {"created_at": CREATED_AT, "total_mappings": total},
+                           ((p.id(i), p.new_id(i)) for p, i, _ in mapped()))
+        with atomic_text(self.out / "seed" / "profiles.csv", newline="") as f:
             out = csv.writer(f, lineterminator="\n")
             out.writerow(["id", "role", "full_name", "email", "created_at", "updated_at"])
             for p, i, role in mapped():

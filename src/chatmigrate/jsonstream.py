@@ -1,44 +1,24 @@
-"""The plan's JSON files, read and written in one place.
+"""The streamed JSON layout of the plan's large files, and its reading back.
 
-Owns: the names and shapes of every file in the temp dir (Phase 1/4 inputs, the
-step 1/2/3 outputs, the run stats), atomic owner-only writing (``0600``, written to a
-temporary name and renamed, so a killed step never leaves half a file), and streaming
-of the large arrays: ``processedMessages``, ``skipped_messages`` and
-``created_messages`` are written one element per line and read back line by line, so
-a million messages never sit in memory at once.
+Owns: :class:`StreamedDoc`, which writes a JSON object whose large arrays hold one
+element per line (``processedMessages``, ``skipped_messages``, ``created_messages``: a
+million messages never sit in memory), :func:`iter_array`, which streams such an array
+back line by line (:func:`iter_records`: as typed records, by field name), and :func:`read_head`, which reads everything else. The text is what
+``json.dumps`` gives (``ensure_ascii=False``).
 
-Does not own: deciding what goes into the files (rules, steps) or any database work.
+Does not own: file names or shapes (``planfiles``), writing files (``safewrite``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
-
-from ..errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
-
-USER_MAPPING = "user-id-mapping.json"
-BOOKINGS_CREATED = "bookings-created.json"
-CHATS_EXTRACTED = "chats-extracted.json"
-SKIPPED_CHATS = "skipped-chats.json"
-CHATS_CREATED = "chats-created.json"
-CREATION_STATS = "chat-creation-stats.json"
-FAILED_CREATION = "failed-chats-creation.json"
-VALIDATION_RESULTS = "chat-validation-results.json"
-MIGRATION_STATS = "phase-6-migration-stats.json"
-CHAT_LINKS = "chat-links.json"
-IMPACT = "phase-6-impact.json"
-PHASE_OUTPUTS = (
-    CHATS_EXTRACTED, SKIPPED_CHATS, CHAT_LINKS, CHATS_CREATED, CREATION_STATS, FAILED_CREATION,
-    VALIDATION_RESULTS, MIGRATION_STATS,
-)
 
 
 def now_iso() -> str:
@@ -47,40 +27,6 @@ def now_iso() -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-@contextmanager
-def atomic_text(path: Path) -> Iterator[IO[str]]:
-    """Open ``path`` for writing, owner-only; it appears under its name only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, doc: dict[str, Any]) -> None:
-    with atomic_text(path) as fh:
-        json.dump(doc, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
-
-
-def read_json(path: Path, what: str, advice: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise PhaseFileError(path, f"{what} is missing", advice)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PhaseFileError(path, f"{what} is not valid JSON ({exc})", advice) from None
-    if not isinstance(doc, dict):
-        raise PhaseFileError(path, f"{what} is not a JSON object", advice)
-    return doc
 
 
 class StreamedDoc:
@@ -168,6 +114,28 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
         yield from orjson.loads(fh.read()).get(key, [])
 
 
+T = TypeVar("T", bound=tuple[Any, ...])
+_make = tuple.__new__  # a NamedTuple without its keyword-handling __new__: a million of them
+
+
+def iter_records(path: Path, key: str, cls: type[T], defaults: dict[str, Any],
+                 missing: Callable[[str], Exception]) -> Iterator[T]:
+    """The elements of array ``key`` as NamedTuple ``cls`` records, each field taken by its
+    name (``itemgetter`` over ``cls._fields``), so the order of the fields does not matter.
+    A field absent from an element takes its default, or raises ``missing(field)``."""
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+    get = itemgetter(*fields)
+    for d in iter_array(path, key):
+        try:
+            values = get(d)
+        except KeyError:
+            absent = [f for f in fields if f not in d and f not in defaults]
+            if absent:
+                raise missing(absent[0]) from None
+            values = tuple(d.get(f, defaults.get(f)) for f in fields)
+        yield _make(cls, values)
+
+
 def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:
     """The top-level keys of a StreamedDoc file except the streamed arrays in ``skip``.
 
@@ -194,7 +162,3 @@ def read_head(path: Path, skip: tuple[str, ...]) -> dict[str, Any]:
         with open(path, "rb") as fh:
             doc = orjson.loads(fh.read())
         return {k: v for k, v in doc.items() if k not in skip}
-
-
-def success_rate(ok: int, total: int) -> str:
-    return f"{(100.0 * ok / total) if total else 0.0:.2f}%"
