@@ -50,7 +50,7 @@ def test_every_exception_class_is_defined_in_errors_py() -> None:
 
 @pytest.mark.parametrize("module, name", [
     ("chatmigrate.steps.create", "ThresholdExceeded"),
-    ("chatmigrate.phase6.files", "PhaseFileError"),
+    ("chatmigrate.planfiles", "PhaseFileError"),
     ("chatmigrate.postgres.db", "TargetError"),
 ])
 def test_moved_classes_are_importable_from_their_old_modules(module: str, name: str) -> None:

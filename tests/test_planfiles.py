@@ -124,7 +124,7 @@ def test_the_manifest_round_trips_by_kind(tmp_path: Path):
         pf.k.Outcome.PRESENT: pf.CreatedRows([pf.CreatedChat("c-2", None, "p-1", "p-2")],
                                              [pf.CreatedMessage("m-2", "c-2", "s-2", False)], []),
     }
-    pf.write_created(tmp_path, rows, {"duration_ms": 5})
+    pf.write_created(tmp_path, rows, {"duration_ms": 5}, run_id=7, dump_sha256="ab" * 32)
     doc = json.loads((tmp_path / pf.CHATS_CREATED).read_text())
     assert doc["created_chats"] == [{"id": "c-1", "booking_id": "b-1"}]
     assert doc["already_present_chats"] == [{"id": "c-2", "booking_id": None, "customer_id": "p-1",
@@ -132,6 +132,7 @@ def test_the_manifest_round_trips_by_kind(tmp_path: Path):
     assert doc["created_messages"] == [{"id": "m-1", "chat_id": "c-1", "sender_id": "s-1", "has_image": True}]
     assert doc["created_media"] == [{"id": "x-1", "message_id": "m-1", "media_type": "chat_image"}]
     assert pf.read_created_ids(tmp_path) == {"chat": ["c-1", "c-2"], "message": ["m-1", "m-2"], "media": ["x-1"]}
+    assert pf.read_created_run(tmp_path) == (7, "ab" * 32)  # the ledger run the rows belong to
 
 
 def test_failures_are_listed_with_their_parent(tmp_path: Path):

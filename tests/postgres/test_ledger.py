@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from chatmigrate import planfiles as f
 from chatmigrate.errors import ChatmigrateError
-from chatmigrate.phase6 import files as f
 from chatmigrate.postgres.db import INDEXES
 from chatmigrate.postgres.ledger import LedgerError
 from chatmigrate.steps.create import ThresholdExceeded, create

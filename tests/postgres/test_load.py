@@ -20,6 +20,7 @@ import pytest
 
 import pgrows
 from chatmigrate.phase6 import records as r
+from chatmigrate.phase6.kinds import Outcome
 from chatmigrate.postgres.db import create_schema
 from chatmigrate.postgres.load import LoadCounts, Loader
 from pgdb import PgDatabase, throwaway
@@ -46,7 +47,9 @@ def load(db: PgDatabase, batch: Batch, *, schema: str = "booking", commit: bool 
         ld.stage_media(batch["media"])
         ld.classify()
         failed = {k: [(f.id, f.error) for f in ld.failures(k)] for k in kinds}
-        present = {k: [row[0] for row in ld.rows(k, "present")] for k in kinds}
+        rows = ld.rows(Outcome.PRESENT)
+        present = {"chat": [c.id for c in rows.chats], "message": [m.id for m in rows.messages],
+                   "media": [md.id for md in rows.media]}
         ld.insert()
         if commit:
             ld.commit()

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 import pgroles
-from chatmigrate.phase6 import files as f
+from chatmigrate import planfiles as f
 from chatmigrate.postgres.db import INDEXES
 from chatmigrate.postgres.preflight import PreflightError
 from chatmigrate.postgres.rollback import CascadeRefused
