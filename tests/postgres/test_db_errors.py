@@ -97,10 +97,20 @@ class Holder:
 # --------------------------------------------------------------------------- real causes
 
 
+def test_a_role_without_privileges_is_refused_before_the_step_writes(target: pgdb.PgDatabase, role: str,
+                                                                     tmp_path: Path) -> None:
+    code, line = rollback_all(url(target, user=role), tmp_path)
+    assert code == 2  # the preflight (postgres.preflight) finds it before any statement fails
+    assert "refused before writing anything" in line and f"role {role}" in line and "BYPASSRLS" in line
+
+
 def test_a_role_without_privileges_is_told_to_connect_as_the_owner(target: pgdb.PgDatabase, role: str,
                                                                     tmp_path: Path) -> None:
-    code, line = rollback_all(url(target, user=role), tmp_path)
-    assert code == 2
+    # `schema` has no preflight: its CREATE TABLE meets the server's own permission error
+    target.execute("DROP TABLE public.media")
+    proc = chatmigrate("schema", "--database-url", url(target, user=role), cwd=tmp_path)
+    line = one_error_line(proc.stdout, proc.stderr)
+    assert proc.returncode == 2
     assert "permission denied" in line and "database owner" in line and f'role "{role}"' in line
     assert "SQLSTATE 42501" in line and "nothing was committed by the step that failed" in line
 
@@ -127,14 +137,15 @@ def test_a_lock_held_too_long_names_the_timeout(target: pgdb.PgDatabase, tmp_pat
 
 
 def test_a_deadlock_says_stop_the_writers_and_rerun(target: pgdb.PgDatabase, tmp_path: Path) -> None:
-    # rollback locks media (DELETE), then waits for chats, which the holder has; the
-    # holder then asks for media: a cycle, which rollback's deadlock check breaks.
-    holder = Holder(target, "chats", deadlock_timeout="60s")
+    # rollback locks its tables in one order (chats, chat_messages, media), so it gets
+    # chats and waits for media, which the holder has; the holder then asks for chats:
+    # a cycle, which rollback's deadlock check breaks.
+    holder = Holder(target, "media", deadlock_timeout="60s")
     proc = start("rollback", "--all", "--yes", "--temp-dir", str(tmp_path / "temp"), "--database-url",
                  url(target, deadlock_timeout="2s"), cwd=tmp_path)
     try:
         waiting_backend(target)
-        second = threading.Thread(target=holder.lock, args=("media",))
+        second = threading.Thread(target=holder.lock, args=("chats",))
         second.start()
         out, err = proc.communicate(timeout=60)
         second.join(timeout=60)
@@ -249,6 +260,7 @@ def test_row_level_security_on_insert_is_told_to_bypass_it(target: pgdb.PgDataba
                        cwd=tmp_path, timeout=120)
     line = one_error_line(proc.stdout, proc.stderr)
     assert proc.returncode == 2
-    assert "row level security" in line and "BYPASSRLS" in line and "nothing was committed" in line
+    # refused by the preflight, before a statement could meet the policy
+    assert "row level security" in line and "BYPASSRLS" in line and "refused before writing anything" in line
     assert target.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
     assert_no_leak(PASSWORD, {"stdout": proc.stdout, "stderr": proc.stderr}, tmp_path)
