@@ -81,7 +81,10 @@ def dump_all_options(mariadb: Any, database: str) -> bytes:
 
 
 def to_mysql8(dump: bytes) -> bytes:
-    """MariaDB's ``VALUES\\n(..),\\n(..);`` joined into MySQL 8's ``VALUES (..),(..);`` on one line."""
+    """MariaDB's ``VALUES\\n(..),\\n(..);`` joined into MySQL 8's ``VALUES (..),(..);`` on one line.
+
+    Raw newlines never occur inside mysqldump strings, so every line of an INSERT is one tuple.
+    """
     out: list[bytes] = []
     pending: list[bytes] | None = None
     for line in dump.split(b"\n"):

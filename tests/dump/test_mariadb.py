@@ -24,6 +24,7 @@ import pytest
 
 from chatmigrate.dump import DumpReader, read_rows, scan_dump
 from chatmigrate.errors import InvalidTextError
+from legacy_dumps import to_mysql8
 
 pytestmark = pytest.mark.mariadb
 
@@ -129,27 +130,6 @@ LAYOUTS = {
     "routines": ["--routines"],
 }
 DERIVED = ["gzip", "pipe", "mysql8-one-line"]
-
-
-def to_mysql8(dump: bytes) -> bytes:
-    """MariaDB's ``VALUES\\n(..),\\n(..);`` joined into MySQL 8's ``VALUES (..),(..);`` on one line.
-
-    Raw newlines never occur inside mysqldump strings, so every line of an INSERT is one tuple.
-    """
-    out: list[bytes] = []
-    pending: list[bytes] | None = None
-    for line in dump.split(b"\n"):
-        if pending is not None:
-            pending.append(line)
-            if line.endswith(b");"):
-                out.append(pending[0] + b" " + b"".join(pending[1:]))
-                pending = None
-        elif line.startswith(b"INSERT INTO ") and line.endswith(b" VALUES"):
-            pending = [line]
-        else:
-            out.append(line)
-    assert pending is None, "an INSERT did not end with ');'"
-    return b"\n".join(out)
 
 
 @pytest.fixture(scope="module")
