@@ -66,6 +66,7 @@ class Facts:
     written: dict[str, str] = field(default_factory=dict)  # source file -> its own timestamp
     is_valid: bool | None = None
     rating: Rating = "not validated"
+    rating_why: list[str] = field(default_factory=list)
     link_mode: str | None = None
     flows: list[Flow] = field(default_factory=list)
     months: dict[str, int] | None = None
@@ -112,7 +113,7 @@ def gather(temp_dir: Path) -> Facts:
         f.validation_errors = list(results.get("validation_errors", []))
     f.flows = _flows(meta, skipped, creation, results)
     f.steps = _steps(stats, creation, meta, results)
-    f.rating = _rating(f, creation)
+    f.rating, f.rating_why = _rating(f, creation)
     return f
 
 
@@ -164,12 +165,20 @@ def _steps(stats: Doc, creation: Doc, meta: Doc, results: Doc) -> list[StepTime]
     return out
 
 
-def _rating(f: Facts, creation: Doc) -> Rating:
+def _rating(f: Facts, creation: Doc) -> tuple[Rating, list[str]]:
+    """The rating, and why it is not "pass"."""
     if f.is_valid is None:
-        return "not validated"
-    if not f.is_valid or any(x.get("status") in FAILING_VERDICTS for x in f.sql_checks):
-        return "fail"
+        return "not validated", []
+    failing = [x for x in f.sql_checks if x.get("status") in FAILING_VERDICTS]
+    if not f.is_valid or failing:
+        return "fail", [f"{len(f.validation_errors):,} validation errors"] if f.validation_errors else []
+    why = []
     failed = sum(x.failed for x in f.flows) + (int(creation["failed_media_creations"]) if creation else 0)
-    if failed or f.alerts or any(x.get("status") == "WARNING" for x in f.sql_checks):
-        return "pass with warnings"
-    return "pass"
+    if failed:
+        why.append(f"{failed:,} rows failed in step 2")
+    if f.alerts:
+        why.append(f"{len(f.alerts):,} alerts from step 1")
+    warned = sum(1 for x in f.sql_checks if x.get("status") == "WARNING")
+    if warned:
+        why.append(f"{warned:,} SQL checks warned")
+    return ("pass with warnings" if why else "pass"), why

@@ -85,7 +85,8 @@ def _verdict(f: Facts) -> str:
             f'<div>is_valid<br><span class="big" data-figure="is_valid">{e(valid)}</span></div>'
             f'<div>rating<br><span class="big" data-figure="rating">{e(f.rating)}</span></div>'
             f'<div>link mode<br><span class="big" data-figure="link_mode">{e(f.link_mode or "—")}</span></div>'
-            f'{run}<div class="note" style="flex-basis:100%">{e(RATING_MEANING[f.rating])}</div></section>')
+            f'{run}<div class="note" style="flex-basis:100%">{e(RATING_MEANING[f.rating])}'
+            f'{e(": " + ", ".join(f.rating_why)) if f.rating_why else ""}</div></section>')
 
 
 def _flow_parts(fl: Flow) -> list[tuple[str, int, str]]:
