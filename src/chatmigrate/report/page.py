@@ -23,6 +23,7 @@ from .facts import RATING_MEANING, Facts, Flow
 from .svg import FAILED, MIGRATED, SKIP_COLOURS, columns, stacked_bar
 
 MAX_ROWS = 500
+FOLD = 15  # rows of a long list shown before "show the other N" (a <details>: no script needed)
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:980px;
@@ -57,14 +58,22 @@ def table(head: Sequence[str], rows: Iterable[str]) -> str:
             + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>")
 
 
+def folded(head: Sequence[str], rows: Sequence[str]) -> str:
+    """A long list: its first :data:`FOLD` rows, the others (up to MAX_ROWS) folded below."""
+    if len(rows) <= FOLD:
+        return table(head, rows)
+    return (table(head, rows[:FOLD]) + f"<details><summary>show the other {len(rows) - FOLD:,}</summary>"
+            + table(head, rows[FOLD:]) + "</details>")
+
+
 def cut(total: int, where: str) -> str:
     left = total - MAX_ROWS
     return f'<p class="note">and {left:,} more, all listed in {e(where)}</p>' if left > 0 else ""
 
 
 def render(f: Facts) -> str:
-    body = [_verdict(f), _flows(f), _months(f), _checks(f), _alerts(f), _people(f), _lost(f), _steps(f),
-            _modes(f), _sources(f)]
+    body = [_verdict(f), _flows(f), _months(f), _checks(f), _alerts(f), _steps(f), _modes(f), _people(f), _lost(f),
+            _sources(f)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -180,7 +189,7 @@ def _people(f: Facts) -> str:
         rows = [f"<td><code>{e(p)}</code></td>{num(f'lost.{who}.{p}', convs[p])}<td class=\"num\">{msgs[p]:,}</td>"
                 for p in ranked[:MAX_ROWS]]
         out.append(f"<h3>{who}s (legacy ids)</h3>"
-                   + (table((f"{who} id", "conversations lost", "messages in them"), rows) if rows else "<p>none</p>")
+                   + (folded((f"{who} id", "conversations lost", "messages in them"), rows) if rows else "<p>none</p>")
                    + cut(len(ranked), pf.IMPACT))
     return "".join(out)
 
@@ -198,7 +207,7 @@ def _lost(f: Facts) -> str:
     return (head + f"<p>In <b>{e(mode)}</b> mode <b data-figure=\"conversations_lost\">{m['conversations_lost']:,}"
             f"</b> legacy conversations with messages are not migrated (<b data-figure=\"messages_in_lost_conversations\">"
             f"{m['messages_in_lost_conversations']:,}</b> messages), largest first.</p>"
-            + (table(("legacy chat id", "messages", "reason"), rows) if rows else "") + cut(len(lost), pf.IMPACT))
+            + (folded(("legacy chat id", "messages", "reason"), rows) if rows else "") + cut(len(lost), pf.IMPACT))
 
 
 def _steps(f: Facts) -> str:
