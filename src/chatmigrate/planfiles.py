@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -471,31 +472,39 @@ _MONTH = re.compile(rb', "is_read": (?:true|false), "created_at": "(\d{4}-\d{2})
 
 def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
     """Step 1's messages to migrate, counted by month of ``created_at`` (``YYYY-MM``), from
-    chats-extracted.json in one line-by-line pass (no JSON parsing of our own lines); None if absent."""
+    chats-extracted.json: one regex pass over 16 MB blocks of whole lines (no JSON parsing
+    of our own lines; a file in another layout is read element by element); None if absent."""
     path = temp_dir / CHATS_EXTRACTED
     if not path.is_file():
         return None
-    months: dict[bytes, int] = {}
-    marker = b'  "processedMessages": ['
+    months: Counter[bytes] = Counter()
     with open(path, "rb") as fh:
         for line in fh:
-            if line.startswith(marker):
+            if line.startswith(b'  "processedMessages": ['):
                 if line.rstrip().endswith((b"[]", b"[],")):
                     return {}
                 break
         else:
-            return None
-        for line in fh:
-            if line.startswith(b"  ]"):
-                break
-            m = _MONTH.search(line)
-            if m is None:  # not our layout: parse the element
-                x = line.strip().lstrip(b",")
-                key = str(json.loads(x).get("created_at", ""))[:7].encode()
-            else:
-                key = m.group(1)
-            months[key] = months.get(key, 0) + 1
+            return _months_slowly(path)
+        rest, done = b"", False
+        while not done:
+            block = fh.read(1 << 24)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            part, rest = data[:cut], data[cut:]
+            stop = (b"\n" + part).find(b"\n  ]")  # the array's end
+            if stop >= 0 or not block:
+                part, done = part[:stop] if stop >= 0 else part, True
+            found = _MONTH.findall(part)
+            if len(found) != part.count(b"\n"):  # not our layout: read it as JSON
+                return _months_slowly(path)
+            months.update(found)
     return {k.decode(): n for k, n in sorted(months.items())}
+
+
+def _months_slowly(path: Path) -> dict[str, int]:
+    months = Counter(str(x.get("created_at", ""))[:7] for x in s.iter_array(path, "processedMessages"))
+    return dict(sorted(months.items()))
 
 
 def write_report(temp_dir: Path, html_text: str) -> Path:

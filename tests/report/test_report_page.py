@@ -201,3 +201,14 @@ def test_messages_by_month_is_not_fooled_by_message_text(tmp_path: Path, content
                                       False))
         w.finish([], [], meta)
     assert pf.messages_by_month(tmp_path) == {"2024-03": 2, "2025-12": 1}
+
+
+def test_messages_by_month_of_a_file_in_another_layout(tmp_path: Path) -> None:
+    """A chats-extracted.json another tool wrote on one line is still counted, element by element."""
+    doc = {"processedChats": [], "processedMessages": [
+        {"id": f"m{i}", "chat_id": "c", "sender_id": "s", "content": "", "is_read": True,
+         "created_at": f"{month}-01T00:00:00.000Z", "has_image": False} for i, month in enumerate(("2023-01", "2023-02",
+                                                                                                   "2023-01"))],
+        "metadata": {}}
+    (tmp_path / pf.CHATS_EXTRACTED).write_text(json.dumps(doc), encoding="utf-8")
+    assert pf.messages_by_month(tmp_path) == {"2023-01": 2, "2023-02": 1}
