@@ -9,7 +9,9 @@ and the boundary every command's library call passes through (:func:`_run`): eac
 which :func:`main` turns into an exception so every cleanup runs). Anything else is a
 bug: "unexpected ... report it", exit 1. A traceback is shown only with ``--debug``;
 the password of the URL in use is scrubbed from every message, and every value is
-shown through ``cli_render.safe``.
+shown through ``cli_render.safe``. ``--json`` (run, validate, plan, rollback) prints one
+JSON document on stdout and nothing else there (progress stays on stderr); ``--quiet``
+prints only errors.
 
 Does not own: any migration logic; nothing imports this module.
 """
@@ -23,6 +25,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -43,7 +46,8 @@ from .cli_render import (
 )
 from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
 from .phase6.kinds import LinkMode
-from .planfiles import MIGRATION_STATS
+from .planfiles import MIGRATION_STATS, REPORT
+from .progress import NO_PROGRESS, Progress
 
 
 def _url(ctx: click.Context) -> str | None:
@@ -181,6 +185,29 @@ index_option = click.option("--skip-indexes", is_flag=True, help="Do not create 
 another_dump_option = click.option(
     "--allow-another-dump", is_flag=True,
     help="Migrate although the target holds a committed run of another dump (two dumps are intended).")
+
+
+def output_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """``--json`` and ``--quiet``, for the commands whose results a script may read."""
+    fn = click.option("--quiet", "-q", is_flag=True, help="Print only errors (no progress, no summary).")(fn)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the results as one JSON document on stdout, and nothing else there "
+                             "(progress goes to stderr).")(fn)
+
+
+def _progress(quiet: bool) -> Progress:
+    return NO_PROGRESS if quiet else RichProgress()
+
+
+def _echo_json(doc: Any) -> None:
+    """The one JSON document of --json (ASCII only: no value can reach the terminal raw)."""
+    click.echo(json.dumps(doc, indent=2, default=str))
+
+
+def _files(temp_dir: Path, **more: object) -> dict[str, str]:
+    return {**{k: str(v) for k, v in more.items()}, "report": str(temp_dir / REPORT)}
+
+
 link_option = click.option(
     "--link", type=click.Choice(["strict", "recover", "participants"]), default="strict", show_default=True,
     help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
@@ -207,15 +234,22 @@ def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str 
 @dump_option
 @temp_option
 @tz_option
+@output_options
 @click.pass_context
-def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None) -> None:
+def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, as_json: bool,
+         quiet: bool) -> None:
     """Impact report: strict and recover linking side by side, before anything is written."""
     from .steps.plan import plan as run_plan
 
     def go() -> int:
-        doc = run_plan(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())
-        print_plan(doc)
-        out.print(f"  every lost conversation, with its people and reason: {doc['path']}")
+        doc = run_plan(dump, temp_dir, source_tz=source_timezone, progress=_progress(quiet))
+        if as_json:
+            path = doc.pop("path", None)
+            _echo_json({**doc, "files": _files(temp_dir, impact=path)})
+        elif not quiet:
+            print_plan(doc)
+            out.print(f"  every lost conversation, with its people and reason: {safe(doc['path'])}")
+            out.print(f"  report: {safe(temp_dir / REPORT)}")
         return 0
 
     _run(ctx, go)
@@ -267,13 +301,16 @@ def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL", help="Target PostgreSQL URL. Env: DATABASE_URL.")
 @tz_option
 @click.option("--sql", "print_sql", is_flag=True, help="Only print the plan's SQL validation suite, for psql.")
+@output_options
 @click.pass_context
 def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url: str | None,
-             source_timezone: str | None, print_sql: bool) -> None:
+             source_timezone: str | None, print_sql: bool, as_json: bool, quiet: bool) -> None:
     """Step 3: check every migrated row against the dump, and run the plan's SQL checks."""
     from .errors import UsageError
 
     def go() -> int:
+        if print_sql and as_json:
+            raise UsageError("--sql prints the SQL suite, not JSON: drop --json.")
         if print_sql:
             from .postgres.suite import suite_sql
 
@@ -285,8 +322,12 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
             raise UsageError("validate needs the target: pass --database-url or set DATABASE_URL.")
         from .steps.validate import validate as run_validate
 
-        res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=RichProgress())
-        print_validate(res)
+        res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=_progress(quiet))
+        if as_json:
+            _echo_json({**res.doc, "files": _files(temp_dir, results=res.path)})
+        elif not quiet:
+            print_validate(res)
+            out.print(f"  report: {safe(temp_dir / REPORT)}")
         return 0 if res.is_valid else 1
 
     _run(ctx, go)
@@ -301,20 +342,31 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @index_option
 @link_option
 @another_dump_option
+@output_options
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool) -> None:
+        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool, as_json: bool,
+        quiet: bool) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 
     def go() -> int:
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
-                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link,
+                      indexes=not skip_indexes, progress=_progress(quiet),
+                      on_step=None if as_json or quiet else print_run_step, link=link,
                       allow_another_dump=allow_another_dump)
         s = res.stats
+        if as_json:
+            _echo_json({"success": res.success, "is_valid": res.validation.is_valid, "link_mode": s.get("link_mode"),
+                        "files": _files(temp_dir, migration_stats=temp_dir / MIGRATION_STATS,
+                                        results=res.validation.path),
+                        "migration_stats": s, "validation": res.validation.doc})
+            return 0 if res.success else 1
+        if quiet:
+            return 0 if res.success else 1
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
         out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
-                  f"wrote {safe(temp_dir / MIGRATION_STATS)}")
+                  f"wrote {safe(temp_dir / MIGRATION_STATS)} and {safe(temp_dir / REPORT)}")
         return 0 if res.success else 1
 
     _run(ctx, go)
@@ -327,9 +379,10 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
 @click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
 @click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
               help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
+@output_options
 @click.pass_context
 def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool,
-             run_id: int | None) -> None:
+             run_id: int | None, as_json: bool, quiet: bool) -> None:
     """Delete exactly the rows one run wrote (the target's ledger), then its files."""
     from .errors import UsageError
     from .steps.rollback import count_everything
@@ -348,12 +401,34 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
                 err.print("nothing was deleted.")
                 return 2
         counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id)
+        if as_json:
+            _echo_json({"run_id": counts.run_id, "everything": everything,
+                        "deleted": {"chats": counts.chats, "messages": counts.messages, "media": counts.media},
+                        "kept": {"chats": counts.kept_chats, "messages": counts.kept_messages},
+                        "removed_files": removed, "temp_dir": str(temp_dir)})
+            return 0
+        if quiet:
+            return 0
         which = f"run {counts.run_id}: " if counts.run_id is not None else ""
         out.print(f"{which}deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
         if counts.kept_chats or counts.kept_messages:
             out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
                       "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
         out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
+        return 0
+
+    _run(ctx, go)
+
+
+@cli.command()
+@temp_option
+@click.pass_context
+def report(ctx: click.Context, temp_dir: Path) -> None:
+    """(Re)build phase-6-report.html from the JSON files of a temp dir alone (no dump, no database)."""
+    from .report import write_report
+
+    def go() -> int:
+        out.print(f"wrote {safe(write_report(temp_dir))}")
         return 0
 
     _run(ctx, go)

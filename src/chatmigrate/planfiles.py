@@ -4,7 +4,8 @@ Owns: the inputs of Phases 1 and 4 (``user-id-mapping.json``, ``bookings-created
 step 1's ``chats-extracted.json``, ``skipped-chats.json`` and ``chat-links.json``, step 2's
 ``chats-created.json``, ``chat-creation-stats.json`` and ``failed-chats-creation.json``,
 step 3's ``chat-validation-results.json``, the run's ``phase-6-migration-stats.json`` and
-the plan's ``phase-6-impact.json``. Steps hand typed records and TypedDict documents to
+the plan's ``phase-6-impact.json``, and the HTML report ``phase-6-report.html`` (written here; its
+content is :mod:`.report`'s). Steps hand typed records and TypedDict documents to
 the writers here and get typed records back from the readers; no other module formats
 or parses these files.
 
@@ -21,6 +22,8 @@ Does not own: what goes into the files (rules, steps), any database work.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -56,9 +59,10 @@ VALIDATION_RESULTS = "chat-validation-results.json"
 MIGRATION_STATS = "phase-6-migration-stats.json"
 CHAT_LINKS = "chat-links.json"
 IMPACT = "phase-6-impact.json"
+REPORT = "phase-6-report.html"
 PHASE_OUTPUTS = (
     CHATS_EXTRACTED, SKIPPED_CHATS, CHAT_LINKS, CHATS_CREATED, CREATION_STATS, FAILED_CREATION,
-    VALIDATION_RESULTS, MIGRATION_STATS,
+    VALIDATION_RESULTS, MIGRATION_STATS, REPORT,
 )
 ADVICE_PHASE1 = "run Phase 1 (users) first, or point --temp-dir at the folder that holds its output"
 ADVICE_PHASE4 = "run Phase 4 (bookings) first, or point --temp-dir at the folder that holds its output"
@@ -441,6 +445,74 @@ def read_migration_stats(temp_dir: Path) -> MigrationStats:
 def read_impact(temp_dir: Path) -> Impact:
     doc: Impact = _read_doc(temp_dir, IMPACT)
     return doc
+
+
+def read_if_present(temp_dir: Path, name: str) -> Any | None:
+    """A small document of the temp dir, or None when it is absent (the report shows what is at hand);
+    a present but unreadable file is still an error."""
+    return _read_doc(temp_dir, name) if (temp_dir / name).is_file() else None
+
+
+def read_skipped_summary(temp_dir: Path) -> dict[str, Any] | None:
+    """skipped-chats.json's ``summary`` (counts by reason), without reading its arrays; None if absent."""
+    path = temp_dir / SKIPPED_CHATS
+    if not path.is_file():
+        return None
+    try:
+        summary = s.read_head(path, ("skipped_chats", "skipped_messages")).get("summary")
+    except (OSError, ValueError) as exc:
+        raise PhaseFileError(path, f"it cannot be read ({exc})", "re-run `chatmigrate extract`") from None
+    return summary if isinstance(summary, dict) else None
+
+
+# A processedMessages line as message_line writes it: created_at follows is_read. Content is
+# JSON-escaped, so every '"' inside it has a backslash before it: ', "is_read": ' cannot occur in it.
+_MONTH = re.compile(rb', "is_read": (?:true|false), "created_at": "(\d{4}-\d{2})')
+
+
+def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
+    """Step 1's messages to migrate, counted by month of ``created_at`` (``YYYY-MM``), from
+    chats-extracted.json: one regex pass over 16 MB blocks of whole lines (no JSON parsing
+    of our own lines; a file in another layout is read element by element); None if absent."""
+    path = temp_dir / CHATS_EXTRACTED
+    if not path.is_file():
+        return None
+    months: Counter[bytes] = Counter()
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(b'  "processedMessages": ['):
+                if line.rstrip().endswith((b"[]", b"[],")):
+                    return {}
+                break
+        else:
+            return _months_slowly(path)
+        rest, done = b"", False
+        while not done:
+            block = fh.read(1 << 24)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            part, rest = data[:cut], data[cut:]
+            stop = (b"\n" + part).find(b"\n  ]")  # the array's end
+            if stop >= 0 or not block:
+                part, done = part[:stop] if stop >= 0 else part, True
+            found = _MONTH.findall(part)
+            if len(found) != part.count(b"\n"):  # not our layout: read it as JSON
+                return _months_slowly(path)
+            months.update(found)
+    return {k.decode(): n for k, n in sorted(months.items())}
+
+
+def _months_slowly(path: Path) -> dict[str, int]:
+    months = Counter(str(x.get("created_at", ""))[:7] for x in s.iter_array(path, "processedMessages"))
+    return dict(sorted(months.items()))
+
+
+def write_report(temp_dir: Path, html_text: str) -> Path:
+    """phase-6-report.html: one self-contained page (built by :mod:`.report`)."""
+    path = temp_dir / REPORT
+    with atomic_text(path) as fh:
+        fh.write(html_text)
+    return path
 
 
 def remove_phase_outputs(temp_dir: Path) -> list[str]:

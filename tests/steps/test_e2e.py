@@ -291,7 +291,7 @@ def test_rollback_deletes_exactly_the_manifest_rows(world: World) -> None:
     assert [r[0] for r in pg.query("SELECT id::text FROM public.chat_messages")] == [app["message"]]
     assert [r[0] for r in pg.query("SELECT id::text FROM public.media")] == [app["avatar"]]
     assert set(removed) == {f.CHATS_EXTRACTED, f.SKIPPED_CHATS, f.CHAT_LINKS, f.CHATS_CREATED, f.CREATION_STATS,
-                            f.VALIDATION_RESULTS, f.MIGRATION_STATS}
+                            f.VALIDATION_RESULTS, f.MIGRATION_STATS, f.REPORT}
     assert sorted(p.name for p in world.temp_dir.iterdir()) == ["bookings-created.json", "user-id-mapping.json"]
 
 

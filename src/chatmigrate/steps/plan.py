@@ -3,7 +3,7 @@
 Owns: applying step 1 to the dump under both link modes (``strict``, the plan's rule,
 and ``recover``), and counting, side by side, what would migrate, what would be skipped
 and why, which customers and stylists would lose conversation history, and the list of
-conversations still lost with the reason. Writes ``phase-6-impact.json``; no database.
+conversations still lost with the reason. Writes ``phase-6-impact.json`` (and the report); no database.
 
 Does not own: the rules (``phase6``), reading the dump (``steps.classify``).
 """
@@ -19,6 +19,7 @@ from ..phase6 import records as r
 from ..phase6.docs import ModeImpact
 from ..phase6.kinds import BOOKING_LINK_MODES
 from ..progress import NO_PROGRESS, Progress
+from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
 from .options import Step1Options
 
@@ -65,4 +66,5 @@ def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: P
     for link in BOOKING_LINK_MODES:
         doc["modes"][link] = over_dump(dump, inputs, options.with_link(link), _one_mode, keep_people=True)
     doc["path"] = str(pf.write_impact(temp_dir, doc))
+    write_report(temp_dir)  # phase-6-report.html: the impact, with whatever else the folder holds
     return doc

@@ -3,7 +3,8 @@
 Owns: sequencing the three steps (step 3's staging of the expected rows runs beside
 step 2, since it reads only the dump), timing them, and writing
 ``phase-6-migration-stats.json`` (phase, started_at, completed_at, duration_seconds,
-success, steps{extraction, creation, validation}) whether the run succeeds or stops.
+success, steps{extraction, creation, validation}) and ``phase-6-report.html`` whether the
+run succeeds or stops.
 
 Does not own: any step's logic.
 """
@@ -25,6 +26,7 @@ from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
 from ..progress import NO_PROGRESS, Progress
+from ..report import write_report
 from .create import CreateResult, LoadCommitted, check_temp_dir_dump, committed_counts, create
 from .extract import ExtractResult, extract, load_phase_inputs
 from .validate import ValidateResult, check, stage
@@ -90,6 +92,7 @@ def run(
         stats["success"] = success
         stats["steps"] = steps
         pf.write_migration_stats(temp_dir, stats)
+        write_report(temp_dir)  # phase-6-report.html, from the files just written
         return stats
 
     try:

@@ -26,6 +26,7 @@ from ..phase6 import records as r
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
 from ..progress import NO_PROGRESS, Progress
+from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
 from .options import Step1Options
 
@@ -95,8 +96,10 @@ def validate(
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ValidateResult:
-    """Run step 3: stage what the target should hold, then check it."""
-    return check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
+    """Run step 3: stage what the target should hold, then check it; then phase-6-report.html."""
+    res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
+    write_report(temp_dir)
+    return res
 
 
 class Cancelled(Exception):
