@@ -182,10 +182,12 @@ another_dump_option = click.option(
     "--allow-another-dump", is_flag=True,
     help="Migrate although the target holds a committed run of another dump (two dumps are intended).")
 link_option = click.option(
-    "--link", type=click.Choice(["strict", "recover", "participants"]), default="strict", show_default=True,
+    "--link", type=click.Choice(["strict", "recover", "participants"]), default=None,
     help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
          "booking.chat_id, then through bookings of the same buyer and stylist (see `chatmigrate plan`). "
-         "participants: for the later schema whose chats are keyed by customer and stylist (run detects it).",
+         "participants: for the later schema whose chats are keyed by customer and stylist. Default: "
+         "participants when the target's chats are keyed so (detected), else strict. A mode the target "
+         "cannot honour is refused.",
 )
 
 
@@ -195,7 +197,8 @@ link_option = click.option(
 @tz_option
 @link_option
 @click.pass_context
-def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: LinkMode) -> None:
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None,
+            link: LinkMode | None) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
@@ -206,14 +209,20 @@ def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str 
 @cli.command()
 @dump_option
 @temp_option
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
+              help="The target: its chat schema is read (nothing else, nothing written) to show the mode `run` "
+                   "would use there first. Env: DATABASE_URL.")
 @tz_option
+@link_option
 @click.pass_context
-def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None) -> None:
-    """Impact report: strict and recover linking side by side, before anything is written."""
+def plan(ctx: click.Context, dump: str, temp_dir: Path, database_url: str | None, source_timezone: str | None,
+         link: LinkMode | None) -> None:
+    """Impact report: the link modes side by side (run's first), before anything is written."""
     from .steps.plan import plan as run_plan
 
     def go() -> int:
-        doc = run_plan(dump, temp_dir, source_tz=source_timezone, progress=RichProgress())
+        doc = run_plan(dump, temp_dir, url=database_url, link=link, source_tz=source_timezone,
+                       progress=RichProgress())
         print_plan(doc)
         out.print(f"  every lost conversation, with its people and reason: {doc['path']}")
         return 0
@@ -303,7 +312,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @another_dump_option
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool) -> None:
+        max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
 
@@ -313,7 +322,8 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
                       allow_another_dump=allow_another_dump)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
+        out.print(f"[bold]Phase 6 run[/] (link mode {safe(res.extraction.mode.describe())}): {verdict} in "
+                  f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)}")
         return 0 if res.success else 1
 

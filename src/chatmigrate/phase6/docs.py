@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from .kinds import LinkMode
+from .kinds import ChatSchema, LinkMode, LinkModeSource
 
 
 class SenderDistribution(TypedDict):
@@ -38,6 +38,7 @@ class ExtractMetadata(TypedDict):
     migrated_bookings_in_phase4: int
     source_timezone: str
     link_mode: LinkMode
+    link_mode_source: NotRequired[LinkModeSource]  # "option" (--link), "detected" (target schema), "default"
     legacy_chats_linked: int
     dump: str
     dump_sha256: NotRequired[str]  # when step 1 computed it while reading
@@ -114,6 +115,8 @@ class MigrationStats(TypedDict, total=False):
     phase: int
     started_at: str
     link_mode: LinkMode
+    link_mode_source: LinkModeSource  # "option" (--link), "detected" (the target's chat schema), "default"
+    chat_schema: ChatSchema
     completed_at: str
     duration_seconds: float
     success: bool
@@ -143,5 +146,8 @@ ImpactFigure = Literal[  # the counted figures of a mode, side by side in `chatm
 
 class Impact(TypedDict):
     planned_at: str
-    modes: dict[str, ModeImpact]
+    run_mode: LinkMode  # the mode `run` would use (with the same --link and target): first in modes
+    run_mode_source: LinkModeSource
+    chat_schema: ChatSchema | None  # the target's, when plan was given --database-url
+    modes: dict[str, ModeImpact]  # in plan order: run_mode first
     path: NotRequired[str]  # where it was written (not in the file)
