@@ -275,7 +275,9 @@ def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
 @temp_option
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL", help="Target PostgreSQL URL. Env: DATABASE_URL.")
 @tz_option
-@click.option("--sql", "print_sql", is_flag=True, help="Only print the plan's SQL validation suite, for psql.")
+@click.option("--sql", "print_sql", is_flag=True,
+              help="Only print the plan's SQL validation suite, for psql: for the target's chat schema with "
+                   "--database-url, else both variants (psql picks the one that fits).")
 @click.pass_context
 def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url: str | None,
              source_timezone: str | None, print_sql: bool) -> None:
@@ -286,7 +288,12 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
         if print_sql:
             from .postgres.suite import suite_sql
 
-            click.echo(suite_sql())
+            schema = None
+            if database_url:
+                from .steps.plan import target_chat_schema
+
+                schema = target_chat_schema(database_url)
+            click.echo(suite_sql(schema), nl=False)
             return 0
         if not dump:
             raise UsageError("validate needs the dump: pass --dump or set MYSQL_DUMP_PATH.")

@@ -314,3 +314,60 @@ def test_suite_sql_runs_in_psql(dbname: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ERROR" not in proc.stderr
     assert "FINAL VALIDATION SUMMARY" in proc.stdout and "MIGRATION SUCCESSFUL" in proc.stdout
+
+
+def _psql(dbname: str, script_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    psql = shutil.which("psql")
+    if psql is None:
+        _unavailable("psql is not installed")
+    script = tmp_path / "suite.sql"
+    script.write_text(script_text, encoding="utf-8")
+    return subprocess.run(
+        [psql, "-X", "-h", HOST, "-p", str(PORT), "-U", USER, "-d", dbname, "-v", "ON_ERROR_STOP=1", "-f", str(script)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
+
+
+@pytest.mark.parametrize("variant", [None, "booking"])
+def test_the_booking_variant_and_the_combined_script_run_in_psql_on_the_booking_schema(
+        dbname: str, tmp_path: Path, variant: str | None) -> None:
+    proc = _psql(dbname, suite.suite_sql(variant), tmp_path)
+    assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
+    assert "MIGRATION SUCCESSFUL" in proc.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("variant", [None, "participants"])
+def test_the_participants_variant_runs_in_psql_without_an_error(tmp_path: Path, variant: str | None) -> None:
+    from chatmigrate.postgres.db import create_schema
+    from pgdb import throwaway
+
+    with throwaway("suite_pairs", schema=False) as db:
+        create_schema(db.url, "participants")
+        proc = _psql(db.name, suite.suite_sql(variant), tmp_path)
+        assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
+        assert "booking_id" not in proc.stderr
+        assert "Message Timeline Validation" in proc.stdout  # the checks that apply did run
+        assert "FINAL VALIDATION SUMMARY" not in proc.stdout  # joins chats to bookings: left out, with a note
+
+
+def test_the_participants_variant_leaves_out_exactly_the_booking_keyed_checks() -> None:
+    text = suite.suite_sql("participants")
+    for c in suite.CHECKS:
+        assert (c.sql + ";" in text) == suite.applies(c, "participants"), c.id
+    assert "booking_id" not in "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+
+
+@pytest.mark.postgres
+def test_validate_sql_prints_the_targets_variant(tmp_path: Path) -> None:
+    from chatmigrate.postgres.db import create_schema
+    from clirun import chatmigrate
+    from pgdb import throwaway
+
+    with throwaway("suite_cli", schema=False) as db:
+        create_schema(db.url, "participants")
+        p = chatmigrate("validate", "--sql", "--database-url", db.url, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == suite.suite_sql("participants")
+    p = chatmigrate("validate", "--sql", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == suite.suite_sql(None)

@@ -567,19 +567,55 @@ def overall(results: Iterable[CheckResult]) -> str:
     return "WARNING" if "WARNING" in statuses else "PASSED"
 
 
-def suite_sql() -> str:
-    """The whole suite as one psql script (read-only session), for ``chatmigrate validate --sql``."""
-    parts = [
-        "-- chatmigrate: the Phase 6 test plan's SQL validation suite (read-only).",
-        "-- Run with: psql \"$DATABASE_URL\" -f this-file",
-        "SET default_transaction_read_only = on;",
-    ]
+_SCHEMA_LABELS = {
+    "booking": "chats keyed by booking (chats.booking_id): the plan's schema",
+    "participants": "chats keyed by customer and stylist (chats.customer_id, chats.stylist_id)",
+}
+
+
+def _variant(chat_schema: str) -> list[str]:
+    parts = []
     for check in CHECKS:
         parts.append("")
         parts.append(f"-- {check.section}: {check.title}")
+        if not applies(check, chat_schema):
+            parts.append("-- not applicable: the target's chats have no booking_id (every chat's customer and "
+                         "stylist are checked row by row by `chatmigrate validate`)")
+            continue
         if check.note:
             parts.extend(textwrap.wrap(f"Note: {check.note}", 96, initial_indent="-- ", subsequent_indent="--   "))
         parts.append(check.sql + ";")
+    return parts
+
+
+def suite_sql(chat_schema: str | None = None) -> str:
+    """The whole suite as one psql script (read-only session), for ``chatmigrate validate --sql``.
+
+    ``chat_schema`` "booking" or "participants": the variant for that target. None: both,
+    labelled, behind psql's ``\\if`` on whether ``public.chats`` has ``booking_id``, so the
+    script runs without an error on either schema.
+    """
+    parts = [
+        "-- chatmigrate: the Phase 6 test plan's SQL validation suite (read-only).",
+        "-- Run with: psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -f this-file",
+        "SET default_transaction_read_only = on;",
+    ]
+    if chat_schema is not None:
+        parts.append(f"-- variant: {_SCHEMA_LABELS[chat_schema]}")
+        return "\n".join([*parts, *_variant(chat_schema)]) + "\n"
+    parts += [
+        "-- Two variants, one per chats schema; psql runs the one that fits the target",
+        "-- (`chatmigrate validate --sql --database-url URL` prints only that one).",
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'",
+        "  AND table_name = 'chats' AND column_name = 'booking_id') AS chatmigrate_booking_schema \\gset",
+        "\\if :chatmigrate_booking_schema",
+        f"-- ===== variant: {_SCHEMA_LABELS['booking']}",
+        *_variant("booking"),
+        "\\else",
+        f"-- ===== variant: {_SCHEMA_LABELS['participants']}",
+        *_variant("participants"),
+        "\\endif",
+    ]
     return "\n".join(parts) + "\n"
 
 
