@@ -209,11 +209,16 @@ def print_validate(res: ValidateResult) -> None:
         f"{d['total_pg_chats']:,} / {d['total_pg_messages']:,}"
     )
     out.print(
-        f"  every row checked: missing {len(d['missing_chats']):,} chats, {len(d['missing_messages']):,} messages, "
-        f"{len(d['missing_media']):,} media; sender mismatches {len(d['message_sender_mismatches']):,}; "
-        f"content mismatches {len(d['message_content_mismatches']):,}; orphans "
-        f"{len(d['orphaned_chats']):,} chats, {len(d['orphaned_messages']):,} messages"
+        f"  every row checked: missing {d['missing_chats_total']:,} chats, {d['missing_messages_total']:,} messages, "
+        f"{d['missing_media_total']:,} media; sender mismatches {d['message_sender_mismatches_total']:,}; "
+        f"content mismatches {d['message_content_mismatches_total']:,}; orphans "
+        f"{d['orphaned_chats_total']:,} chats, {d['orphaned_messages_total']:,} messages"
     )
+    cut = [k for k in ("missing_chats", "missing_messages", "missing_media", "message_sender_mismatches",
+                       "message_content_mismatches", "orphaned_chats", "orphaned_messages") if d.get(f"{k}_truncated")]
+    if cut:
+        out.print(f"  [dim]the results file lists the first {d['max_listed']:,} ids of {safe(', '.join(cut))} "
+                  "(the counts above and its *_total fields are complete)[/]")
     skipped = d["intentionally_skipped"]
     out.print(f"  intentionally skipped (not missing): {skipped['chats']:,} chats, {skipped['messages']:,} messages")
     t = Table(title="  the plan's SQL checks", title_justify="left")

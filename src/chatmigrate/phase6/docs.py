@@ -104,6 +104,22 @@ class ValidationResults(TypedDict):
     message_sender_mismatches: list[dict[str, str]]
     message_content_mismatches: list[Any]
     missing_media: list[Any]
+    # every list above is capped (ids listed per finding); its complete count and whether it was cut:
+    missing_chats_total: int
+    missing_chats_truncated: bool
+    missing_messages_total: int
+    missing_messages_truncated: bool
+    orphaned_chats_total: int
+    orphaned_chats_truncated: bool
+    orphaned_messages_total: int
+    orphaned_messages_truncated: bool
+    message_sender_mismatches_total: int
+    message_sender_mismatches_truncated: bool
+    message_content_mismatches_total: int
+    message_content_mismatches_truncated: bool
+    missing_media_total: int
+    missing_media_truncated: bool
+    max_listed: int  # the cap
     other_mismatches: dict[str, int]
     intentionally_skipped: Skipped
     sql_checks: list[SqlCheck]

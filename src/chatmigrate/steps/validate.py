@@ -29,7 +29,9 @@ from ..progress import NO_PROGRESS, Progress
 from .classify import Classified, load_phase_inputs, over_dump
 from .options import Step1Options
 
-MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
+MAX_LISTED = 10_000  # ids listed per finding in the JSON; each list's *_total is always complete
+LISTED: tuple[str, ...] = ("missing_chats", "missing_messages", "orphaned_chats", "orphaned_messages",
+                           "message_sender_mismatches", "message_content_mismatches", "missing_media")
 
 
 @dataclass(slots=True)
@@ -94,9 +96,10 @@ def validate(
     *,
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
+    max_listed: int = MAX_LISTED,
 ) -> ValidateResult:
     """Run step 3: stage what the target should hold, then check it."""
-    return check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
+    return check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress), max_listed=max_listed)
 
 
 class Cancelled(Exception):
@@ -149,7 +152,7 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
                     msg_skips, totals["messages"])
 
 
-def check(expected: Expected) -> ValidateResult:
+def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult:
     """Second half of step 3: one read-only snapshot of the target against the staged rows,
     the plan's SQL suite alongside on a second connection sharing the snapshot."""
     errors: list[str] = []
@@ -186,7 +189,7 @@ def check(expected: Expected) -> ValidateResult:
     is_valid = rec.ok and not errors
 
     def listed(key: str) -> list[Any]:
-        return fnd.get(key, [])[:MAX_LISTED]
+        return fnd.get(key, [])[:max_listed]
 
     doc: pf.ValidationResults = {
         "validated_at": pf.now_iso(),
@@ -209,6 +212,7 @@ def check(expected: Expected) -> ValidateResult:
         ],
         "message_content_mismatches": listed("message_content_mismatches"),
         "missing_media": listed("missing_media"),
+        "max_listed": max_listed,
         "other_mismatches": {k: len(fnd.get(k, [])) for k in COUNTED_ONLY},
         "intentionally_skipped": {
             "chats": len(expected.chat_skips),
@@ -223,5 +227,9 @@ def check(expected: Expected) -> ValidateResult:
         "sql_suite_status": suite.overall(results),
         "validation_errors": errors,
     }
+    for key in LISTED:
+        total = len(fnd.get(key, []))
+        doc[f"{key}_total"] = total  # type: ignore[literal-required]
+        doc[f"{key}_truncated"] = total > max_listed  # type: ignore[literal-required]
     path = pf.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)
