@@ -120,6 +120,9 @@ class ValidationResults(TypedDict):
     missing_media_total: int
     missing_media_truncated: bool
     max_listed: int  # the cap
+    legacy_messages_before_chat: list[str]  # dated before their chat in the dump itself (not an error)
+    legacy_messages_before_chat_total: int
+    legacy_messages_before_chat_truncated: bool
     other_mismatches: dict[str, int]
     intentionally_skipped: Skipped
     sql_checks: list[SqlCheck]

@@ -76,6 +76,11 @@ PARTICIPANT_QUERIES = {
 
 assert set(QUERIES) == set(FINDING_KEYS), "one query per finding (phase6.kinds.FINDINGS)"
 
+# Facts of the legacy data (on the expected rows, i.e. the dump through the rules), not findings:
+# messages dated before their chat's created_at, which the migration keeps as the dump has them.
+LEGACY_BEFORE_CHAT = ("SELECT m.id FROM cm_exp_msg m JOIN cm_exp_chat c ON c.id = m.chat_id "
+                      "WHERE m.created_at < c.created_at ORDER BY m.created_at, m.id")
+
 
 def queries(chat_schema: ChatSchema) -> dict[str, str]:
     return {**QUERIES, **PARTICIPANT_QUERIES} if chat_schema == "participants" else QUERIES
@@ -95,6 +100,7 @@ class Reconciliation:
     total_pg_chat_media: int = 0
     findings: dict[str, list[Any]] = field(default_factory=dict)
     sees_all_rows: bool = True
+    legacy_before_chat: list[str] = field(default_factory=list)  # message ids, from the dump (not a finding)
 
     @property
     def ok(self) -> bool:
@@ -198,4 +204,5 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
         rec.findings[name] = [
             str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
         ]
+    rec.legacy_before_chat = [str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()]
     return rec
