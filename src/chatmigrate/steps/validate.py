@@ -197,6 +197,9 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
     def listed(key: str) -> list[Any]:
         return fnd.get(key, [])[:max_listed]
 
+    def total(key: str) -> int:
+        return len(fnd.get(key, []))
+
     doc: pf.ValidationResults = {
         "validated_at": pf.now_iso(),
         "is_valid": is_valid,
@@ -218,6 +221,20 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
         ],
         "message_content_mismatches": listed("message_content_mismatches"),
         "missing_media": listed("missing_media"),
+        "missing_chats_total": total("missing_chats"),
+        "missing_chats_truncated": total("missing_chats") > max_listed,
+        "missing_messages_total": total("missing_messages"),
+        "missing_messages_truncated": total("missing_messages") > max_listed,
+        "orphaned_chats_total": total("orphaned_chats"),
+        "orphaned_chats_truncated": total("orphaned_chats") > max_listed,
+        "orphaned_messages_total": total("orphaned_messages"),
+        "orphaned_messages_truncated": total("orphaned_messages") > max_listed,
+        "message_sender_mismatches_total": total("message_sender_mismatches"),
+        "message_sender_mismatches_truncated": total("message_sender_mismatches") > max_listed,
+        "message_content_mismatches_total": total("message_content_mismatches"),
+        "message_content_mismatches_truncated": total("message_content_mismatches") > max_listed,
+        "missing_media_total": total("missing_media"),
+        "missing_media_truncated": total("missing_media") > max_listed,
         "max_listed": max_listed,
         "other_mismatches": {k: len(fnd.get(k, [])) for k in COUNTED_ONLY},
         "legacy_messages_before_chat": rec.legacy_before_chat[:max_listed],
@@ -236,10 +253,6 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
         "sql_suite_status": suite.overall(results),
         "validation_errors": errors,
     }
-    for key in LISTED:
-        total = len(fnd.get(key, []))
-        doc[f"{key}_total"] = total  # type: ignore[literal-required]
-        doc[f"{key}_truncated"] = total > max_listed  # type: ignore[literal-required]
     path = pf.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)
 
