@@ -219,6 +219,14 @@ def print_validate(res: ValidateResult) -> None:
     if cut:
         out.print(f"  [dim]the results file lists the first {d['max_listed']:,} ids of {safe(', '.join(cut))} "
                   "(the counts above and its *_total fields are complete)[/]")
+    ch = d.get("changed_since_migration") or {}
+    if any(ch.get(k) for k in ("messages_changed", "chats_updated", "app_messages")):
+        out.print(
+            f"  changed by the app since the migration finished ({safe(ch.get('since'))}), not migration errors: "
+            f"{n_(ch.get('messages_read', 0), 'message')} read, {n_(ch.get('messages_changed', 0), 'message')} "
+            f"changed in all, {n_(ch.get('chats_updated', 0), 'chat')} updated, "
+            f"{n_(ch.get('app_messages', 0), 'message')} added in migrated chats"
+        )
     skipped = d["intentionally_skipped"]
     out.print(f"  intentionally skipped (not missing): {skipped['chats']:,} chats, {skipped['messages']:,} messages")
     t = Table(title="  the plan's SQL checks", title_justify="left")

@@ -86,6 +86,17 @@ class SqlCheck(TypedDict):
     rows: list[Any]
 
 
+class ChangedSinceMigration(TypedDict, total=False):
+    """What the app changed after the migration (told by the ledger); not migration errors,
+    except content changes, which still make is_valid false."""
+
+    since: str | None  # the last committed run's finished_at; None: no ledger, nothing is told apart
+    messages_changed: int  # migrated messages updated since (any column)
+    messages_read: int  # of those, read status false in the source and true now: not blocking
+    chats_updated: int  # migrated chats updated since (updated_at after `since`, or the row changed)
+    app_messages: int  # messages added by the app to migrated chats after `since`: not blocking
+
+
 class ValidationResults(TypedDict):
     validated_at: str
     is_valid: bool
@@ -120,6 +131,7 @@ class ValidationResults(TypedDict):
     missing_media_total: int
     missing_media_truncated: bool
     max_listed: int  # the cap
+    changed_since_migration: ChangedSinceMigration
     legacy_messages_before_chat: list[str]  # dated before their chat in the dump itself (not an error)
     legacy_messages_before_chat_total: int
     legacy_messages_before_chat_truncated: bool

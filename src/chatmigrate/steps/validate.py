@@ -8,7 +8,11 @@ suite in one read-only snapshot, deciding ``is_valid``, and writing the results 
 ``is_valid`` is true only when nothing processed is missing, nothing is orphaned, no
 sender, chat, booking, content, read-status or timestamp differs, every image message
 has its media row, and the role could see every row. Intentionally skipped rows are
-reported with their reasons, never as missing.
+reported with their reasons, never as missing. After go-live, what the app changed since
+the migration (``postgres.checks``: told by the ledger) is reported under
+``changed_since_migration``: messages read (false -> true) and messages the app added do
+not make the migration invalid; content changes still do, and their error says so.
+Every capped id list has its complete ``*_total`` and ``*_truncated``.
 
 Does not own: SQL (``postgres.checks``, ``postgres.suite``), printing (``cli``).
 """
@@ -182,9 +186,15 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
     if not rec.sees_all_rows:
         errors.append("the connected role is subject to row level security and may not see every row: "
                       "validate as the database owner (postgres) or a role with BYPASSRLS")
+    changed = set(rec.changed.get("messages_changed", ()))
     for finding in FINDINGS:
         if fnd.get(finding.key):
-            errors.append(f"{len(fnd[finding.key]):,} {finding.label}")
+            line = f"{len(fnd[finding.key]):,} {finding.label}"
+            edited = sum(1 for x in fnd[finding.key] if (x if isinstance(x, str) else x[0]) in changed)
+            if edited and finding.key.startswith("message_"):
+                line += (f" ({edited:,} of them changed in the target since the migration finished at "
+                         f"{rec.since}: by the app, not by chatmigrate; still not what the dump holds)")
+            errors.append(line)
     link = extracted_meta["link_mode"] if extracted_meta else resolve(None, schema).link
     if rec.expected_chats == 0 and expected.total_chats:
         errors.insert(0, nothing_migrated(link))
@@ -237,6 +247,10 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
         "missing_media_truncated": total("missing_media") > max_listed,
         "max_listed": max_listed,
         "other_mismatches": {k: len(fnd.get(k, [])) for k in COUNTED_ONLY},
+        "changed_since_migration": {
+            "since": rec.since,
+            **{k: len(v) for k, v in rec.changed.items()},  # type: ignore[typeddict-item]
+        },
         "legacy_messages_before_chat": rec.legacy_before_chat[:max_listed],
         "legacy_messages_before_chat_total": len(rec.legacy_before_chat),
         "legacy_messages_before_chat_truncated": len(rec.legacy_before_chat) > max_listed,
