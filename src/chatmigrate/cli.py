@@ -149,7 +149,13 @@ def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: boo
             click.echo(json.dumps(doc, indent=2))
         else:
             print_inspect(dump, names, found, reader.completed)
-        return 0 if len(found) == len(names) else 1
+        missing = [n for n in names if n not in found]
+        if missing:  # a table asked for that the dump lacks: bad input (exit 2), after showing what was found
+            from .errors import UsageError
+
+            raise UsageError(f"the dump {dump} has no table {', '.join(f'`{n}`' for n in missing)}: check -t "
+                             f"(the dump's tables: {', '.join(sorted(reader.tables)) or 'none'}).")
+        return 0
 
     _run(ctx, go)
 
