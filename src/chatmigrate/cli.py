@@ -335,7 +335,7 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
                       allow_another_dump=allow_another_dump)
         s = res.stats
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/] (link mode {safe(res.extraction.mode.describe())}): {verdict} in "
+        out.print(f"[bold]Phase 6 run[/], link mode {safe(res.extraction.mode.describe())}: {verdict} in "
                   f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)}")
         return 0 if res.success else 1

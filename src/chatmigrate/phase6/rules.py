@@ -254,7 +254,8 @@ def extraction_alerts(chat_reasons: Mapping[str, int], message_reasons: Mapping[
     no_booking = chat_reasons.get(r.NO_BOOKING, 0)
     not_migrated = chat_reasons.get(r.BOOKING_NOT_MIGRATED, 0)
     if active_chats and (no_booking + not_migrated) / active_chats > MISSING_BOOKING_ALERT:
-        threshold = f"together with the other booking alert above the plan's {MISSING_BOOKING_ALERT:.0%}"
+        threshold = f"threshold {MISSING_BOOKING_ALERT:.0%}" + (
+            ", counted together with the chats of the other booking alert" if no_booking and not_migrated else "")
         if no_booking:
             advice = ("`chatmigrate plan` shows what --link recover links through booking.chat_id and the chats' "
                       "buyer and stylist" if link == "strict" else
