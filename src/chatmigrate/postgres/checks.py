@@ -8,7 +8,7 @@ find what is missing, orphaned or different: booking links, senders, chat links,
 content (md5 computed by PostgreSQL against md5 of the expected text), read status,
 timestamps, and the media row of every image message. No row cap, no sampling.
 Also, not findings: the legacy data's messages dated before their chat (on the expected
-rows), and what the app changed since the migration (CHANGED_QUERIES: rows whose xmin
+rows), and what the app changed since the migration (CHANGED_MESSAGES, CHANGED_QUERIES: rows whose xmin
 differs from their ledger entry's, rows after the last run's finished_at), which turns a
 read-status change from false to true on such a row from a finding into a change.
 
@@ -98,14 +98,11 @@ BLOCKING = FINDING_KEYS
 # chatmigrate.run_rows entry, so both carry the same xmin until the row is updated; a row
 # whose xmin differs has been changed since (PostgreSQL keeps xmin when it freezes a row).
 # "since" is the last committed run's finished_at (chatmigrate.runs).
-_MESSAGE_UPDATED = ("SELECT m.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
+CHANGED_MESSAGES = ("SELECT m.id, NOT e.is_read AND m.is_read FROM cm_exp_msg e "
+                    "JOIN public.chat_messages m ON m.id = e.id "
                     "JOIN chatmigrate.run_rows r ON r.kind = 'message' AND r.id = m.id "
-                    "WHERE m.xmin::text <> r.xmin::text")
+                    "WHERE m.xmin::text <> r.xmin::text")  # (id, read by a user since: false -> true)
 CHANGED_QUERIES = {
-    # changed rows the migration wrote, whatever the change
-    "messages_changed": _MESSAGE_UPDATED,
-    # of those, read by a user: false in the source, true now (not a migration error)
-    "messages_read": _MESSAGE_UPDATED + " AND NOT e.is_read AND m.is_read",
     "chats_updated": "SELECT c.id FROM cm_exp_chat e JOIN public.chats c ON c.id = e.id "
                      "WHERE c.updated_at > %(since)s OR EXISTS (SELECT 1 FROM chatmigrate.run_rows r "
                      "WHERE r.kind = 'chat' AND r.id = c.id AND c.xmin::text <> r.xmin::text)",
@@ -256,6 +253,9 @@ def _changed_since_migration(conn: psycopg.Connection[Any], rec: Reconciliation)
         return
     since = row[0]
     rec.since = since.isoformat()
+    rows = conn.execute(CHANGED_MESSAGES).fetchall()
+    rec.changed["messages_changed"] = [str(r[0]) for r in rows]  # the rows the migration wrote, changed since
+    rec.changed["messages_read"] = [str(r[0]) for r in rows if r[1]]  # of those, read by a user (not an error)
     for name, query in CHANGED_QUERIES.items():
         rec.changed[name] = [str(r[0]) for r in conn.execute(query, {"since": since}).fetchall()]
     read = set(rec.changed["messages_read"])
