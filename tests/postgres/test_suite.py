@@ -348,13 +348,16 @@ def test_the_participants_variant_runs_in_psql_without_an_error(tmp_path: Path, 
         assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
         assert "booking_id" not in proc.stderr
         assert "Message Timeline Validation" in proc.stdout  # the checks that apply did run
-        assert "FINAL VALIDATION SUMMARY" not in proc.stdout  # joins chats to bookings: left out, with a note
+        assert "Unique Chat-Participants Relationship" in proc.stdout  # and the participants' own
+        assert "FINAL VALIDATION SUMMARY" in proc.stdout and "MIGRATION ISSUES DETECTED" in proc.stdout  # empty
 
 
 def test_the_participants_variant_leaves_out_exactly_the_booking_keyed_checks() -> None:
     text = suite.suite_sql("participants")
     for c in suite.CHECKS:
         assert (c.sql + ";" in text) == suite.applies(c, "participants"), c.id
+    for c in suite.PARTICIPANT_CHECKS:
+        assert c.sql + ";" in text and c.sql + ";" not in suite.suite_sql("booking")
     assert "booking_id" not in "\n".join(line for line in text.splitlines() if not line.startswith("--"))
 
 
@@ -371,3 +374,34 @@ def test_validate_sql_prints_the_targets_variant(tmp_path: Path) -> None:
         assert p.stdout == suite.suite_sql("participants")
     p = chatmigrate("validate", "--sql", cwd=tmp_path)
     assert p.returncode == 0 and p.stdout == suite.suite_sql(None)
+
+
+@pytest.mark.parametrize(("breakage", "failed"), [
+    ([], set()),
+    (["ALTER TABLE chats DROP CONSTRAINT chats_customer_id_stylist_id_key",
+      "INSERT INTO chats (customer_id, stylist_id) SELECT customer_id, stylist_id FROM chats LIMIT 1"],
+     {"unique_chat_participants"}),
+    (["ALTER TABLE chats DROP CONSTRAINT chats_customer_id_fkey",
+      "INSERT INTO chats (customer_id, stylist_id) SELECT gen_random_uuid(), stylist_id FROM chats LIMIT 1"],
+     {"orphaned_chat_participants", "final_summary_participants"}),
+], ids=["consistent", "two-chats-one-pair", "customer-not-a-profile"])
+def test_the_participant_checks_find_what_they_name(tmp_path: Path, breakage: list[str], failed: set[str]) -> None:
+    from chatmigrate.postgres.db import create_schema, seed_from_csv
+    from chatmigrate.steps.run import run
+    from chatmigrate.synth import generate
+    from pgdb import throwaway
+    from synthfiles import fresh_temp_dir
+
+    world = generate(tmp_path / "w", messages=300, seed=2)
+    with throwaway("suite_pair_checks", schema=False) as db:
+        create_schema(db.url, "participants")
+        seed_from_csv(db.url, world.seed_dir)
+        assert run(str(world.dump), fresh_temp_dir(world, tmp_path), db.url).success
+        for statement in breakage:
+            db.execute(statement)
+        with db.connect(autocommit=False) as c:
+            c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            results = {r.check.id: r for r in suite.run_suite(c, "participants")}
+        assert {k for k, r in results.items() if r.status in ("FAILED", "ERROR")} == failed
+        assert {k: r.status for k, r in results.items() if k in {c.id for c in suite.PARTICIPANT_CHECKS}
+                and k not in failed} == {c.id: "PASSED" for c in suite.PARTICIPANT_CHECKS if c.id not in failed}
