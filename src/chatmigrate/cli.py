@@ -153,7 +153,13 @@ def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: boo
             click.echo(json.dumps(doc, indent=2))
         else:
             print_inspect(dump, names, found, reader.completed)
-        return 0 if len(found) == len(names) else 1
+        missing = [n for n in names if n not in found]
+        if missing:  # a table asked for that the dump lacks: bad input (exit 2), after showing what was found
+            from .errors import UsageError
+
+            raise UsageError(f"the dump {dump} has no table {', '.join(f'`{n}`' for n in missing)}: check -t "
+                             f"(the dump's tables: {', '.join(sorted(reader.tables)) or 'none'}).")
+        return 0
 
     _run(ctx, go)
 
@@ -209,10 +215,12 @@ def _files(temp_dir: Path, **more: object) -> dict[str, str]:
 
 
 link_option = click.option(
-    "--link", type=click.Choice(["strict", "recover", "participants"]), default="strict", show_default=True,
+    "--link", type=click.Choice(["strict", "recover", "participants"]), default=None,
     help="strict: the plan's rule (a chat needs its own booking_id). recover: also link chats through "
          "booking.chat_id, then through bookings of the same buyer and stylist (see `chatmigrate plan`). "
-         "participants: for the later schema whose chats are keyed by customer and stylist (run detects it).",
+         "participants: for the later schema whose chats are keyed by customer and stylist. Default: "
+         "participants when the target's chats are keyed so (detected), else strict. A mode the target "
+         "cannot honour is refused.",
 )
 
 
@@ -222,7 +230,8 @@ link_option = click.option(
 @tz_option
 @link_option
 @click.pass_context
-def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, link: LinkMode) -> None:
+def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None,
+            link: LinkMode | None) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
@@ -233,16 +242,21 @@ def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str 
 @cli.command()
 @dump_option
 @temp_option
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
+              help="The target: its chat schema is read (nothing else, nothing written) to show the mode `run` "
+                   "would use there first. Env: DATABASE_URL.")
 @tz_option
+@link_option
 @output_options
 @click.pass_context
-def plan(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None, as_json: bool,
-         quiet: bool) -> None:
-    """Impact report: strict and recover linking side by side, before anything is written."""
+def plan(ctx: click.Context, dump: str, temp_dir: Path, database_url: str | None, source_timezone: str | None,
+         link: LinkMode | None, as_json: bool, quiet: bool) -> None:
+    """Impact report: the link modes side by side (run's first), before anything is written."""
     from .steps.plan import plan as run_plan
 
     def go() -> int:
-        doc = run_plan(dump, temp_dir, source_tz=source_timezone, progress=_progress(quiet))
+        doc = run_plan(dump, temp_dir, url=database_url, link=link, source_tz=source_timezone,
+                       progress=_progress(quiet))
         if as_json:
             path = doc.pop("path", None)
             _echo_json({**doc, "files": _files(temp_dir, impact=path)})
@@ -300,7 +314,9 @@ def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
 @temp_option
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL", help="Target PostgreSQL URL. Env: DATABASE_URL.")
 @tz_option
-@click.option("--sql", "print_sql", is_flag=True, help="Only print the plan's SQL validation suite, for psql.")
+@click.option("--sql", "print_sql", is_flag=True,
+              help="Only print the plan's SQL validation suite, for psql: for the target's chat schema with "
+                   "--database-url, else both variants (psql picks the one that fits).")
 @output_options
 @click.pass_context
 def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url: str | None,
@@ -314,7 +330,12 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
         if print_sql:
             from .postgres.suite import suite_sql
 
-            click.echo(suite_sql())
+            schema = None
+            if database_url:
+                from .steps.plan import target_chat_schema
+
+                schema = target_chat_schema(database_url)
+            click.echo(suite_sql(schema), nl=False)
             return 0
         if not dump:
             raise UsageError("validate needs the dump: pass --dump or set MYSQL_DUMP_PATH.")
@@ -345,7 +366,7 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @output_options
 @click.pass_context
 def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool, as_json: bool,
+        max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool, as_json: bool,
         quiet: bool) -> None:
     """Preflight, extract, create, indexes and validate, in one go."""
     from .steps.run import run as run_all
@@ -365,7 +386,8 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
         if quiet:
             return 0 if res.success else 1
         verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
+        out.print(f"[bold]Phase 6 run[/], link mode {safe(res.extraction.mode.describe())}: {verdict} in "
+                  f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)} and {safe(temp_dir / REPORT)}")
         return 0 if res.success else 1
 

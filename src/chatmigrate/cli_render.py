@@ -126,6 +126,7 @@ def print_extract(res: ExtractResult) -> None:
         f"({n_(m['image_messages'], 'image')}; senders: {m['sender_distribution']['customer']:,} customer, "
         f"{m['sender_distribution']['stylist']:,} stylist)"
     )
+    print_mode(res.mode)
     out.print(f"  skipped: {n_(m['skipped_chats'], 'chat')}, {n_(m['skipped_messages'], 'message')}")
     if res.chat_skips:
         out.print(_reasons_table("  skipped chats by reason", dict(res.chat_skips)))
@@ -138,12 +139,26 @@ def print_extract(res: ExtractResult) -> None:
     out.print(f"  wrote {safe(res.extracted_path)} and {safe(res.skipped_path)}")
 
 
+_MODE_LABELS = {"strict": "strict (the plan)", "recover": "recover", "participants": "participants"}
+
+
 def print_plan(doc: Impact) -> None:
-    s, rc = doc["modes"]["strict"], doc["modes"]["recover"]
+    modes = list(doc["modes"].items())
+    run_mode = doc.get("run_mode", modes[0][0] if modes else "strict")
+    source = doc.get("run_mode_source", "default")
+    schema = doc.get("chat_schema")
+    if schema is not None:
+        keyed = "customer and stylist" if schema == "participants" else "booking"
+        out.print(f"[bold]target[/]: chats keyed by {keyed}; `run` would use [bold]{safe(run_mode)}[/] "
+                  f"({'chosen with --link' if source == 'option' else 'detected' if source == 'detected' else 'default'})")
+    else:
+        out.print(f"[bold]no target given[/] (--database-url): `run` would use {safe(run_mode)} on a booking-keyed "
+                  "target, participants on one keyed by customer and stylist")
     t = Table(title="Phase 6 impact: what each link mode would migrate (nothing written)", title_justify="left")
     t.add_column("")
-    t.add_column("strict (the plan)", justify="right")
-    t.add_column("recover", justify="right")
+    for name, _ in modes:
+        label = _MODE_LABELS.get(name, name)
+        t.add_column(safe(label + (" ← run" if name == run_mode else "")), justify="right")
     rows: list[tuple[str, ImpactFigure]] = [
         ("legacy chats migrating", "legacy_chats_migrating"), ("target chats", "target_chats"),
         ("messages migrating", "messages_migrating"), ("conversations lost (with messages)", "conversations_lost"),
@@ -152,13 +167,17 @@ def print_plan(doc: Impact) -> None:
         ("stylists losing history", "stylists_losing_history"),
     ]
     for label, key in rows:
-        t.add_row(label, f"{s[key]:,}", f"{rc[key]:,}")
-    for reason in sorted(set(s["chats_skipped"]) | set(rc["chats_skipped"])):
-        t.add_row(f"chats skipped: {safe(reason)}", f"{s['chats_skipped'].get(reason, 0):,}",
-                  f"{rc['chats_skipped'].get(reason, 0):,}")
-    for rule, n in rc["linked_by_rule"].items():
-        t.add_row(f"linked by {safe(rule)}", f"{s['linked_by_rule'].get(rule, 0):,}", f"{n:,}")
+        t.add_row(label, *(f"{m[key]:,}" for _, m in modes))
+    for reason in sorted({x for _, m in modes for x in m["chats_skipped"]}):
+        t.add_row(f"chats skipped: {safe(reason)}", *(f"{m['chats_skipped'].get(reason, 0):,}" for _, m in modes))
+    for rule in sorted({x for _, m in modes for x in m["linked_by_rule"]}):
+        t.add_row(f"linked by {safe(rule)}", *(f"{m['linked_by_rule'].get(rule, 0):,}" for _, m in modes))
     out.print(t)
+
+
+def print_mode(mode: Any) -> None:
+    """The link mode a step used and why (a steps.modes.Mode)."""
+    out.print(f"  link mode: [bold]{safe(mode.describe())}[/]")
 
 
 def print_create(res: CreateResult) -> None:
@@ -190,11 +209,24 @@ def print_validate(res: ValidateResult) -> None:
         f"{d['total_pg_chats']:,} / {d['total_pg_messages']:,}"
     )
     out.print(
-        f"  every row checked: missing {len(d['missing_chats']):,} chats, {len(d['missing_messages']):,} messages, "
-        f"{len(d['missing_media']):,} media; sender mismatches {len(d['message_sender_mismatches']):,}; "
-        f"content mismatches {len(d['message_content_mismatches']):,}; orphans "
-        f"{len(d['orphaned_chats']):,} chats, {len(d['orphaned_messages']):,} messages"
+        f"  every row checked: missing {d['missing_chats_total']:,} chats, {d['missing_messages_total']:,} messages, "
+        f"{d['missing_media_total']:,} media; sender mismatches {d['message_sender_mismatches_total']:,}; "
+        f"content mismatches {d['message_content_mismatches_total']:,}; orphans "
+        f"{d['orphaned_chats_total']:,} chats, {d['orphaned_messages_total']:,} messages"
     )
+    cut = [k for k in ("missing_chats", "missing_messages", "missing_media", "message_sender_mismatches",
+                       "message_content_mismatches", "orphaned_chats", "orphaned_messages") if d.get(f"{k}_truncated")]
+    if cut:
+        out.print(f"  [dim]the results file lists the first {d['max_listed']:,} ids of {safe(', '.join(cut))} "
+                  "(the counts above and its *_total fields are complete)[/]")
+    ch = d.get("changed_since_migration") or {}
+    if any(ch.get(k) for k in ("messages_changed", "chats_updated", "app_messages")):
+        out.print(
+            f"  changed by the app since the migration finished ({safe(ch.get('since'))}), not migration errors: "
+            f"{n_(ch.get('messages_read', 0), 'message')} read, {n_(ch.get('messages_changed', 0), 'message')} "
+            f"changed in all, {n_(ch.get('chats_updated', 0), 'chat')} updated, "
+            f"{n_(ch.get('app_messages', 0), 'message')} added in migrated chats"
+        )
     skipped = d["intentionally_skipped"]
     out.print(f"  intentionally skipped (not missing): {skipped['chats']:,} chats, {skipped['messages']:,} messages")
     t = Table(title="  the plan's SQL checks", title_justify="left")

@@ -50,6 +50,18 @@ class UsageError(ChatmigrateError):
     """A missing or contradictory option, or a missing input file."""
 
 
+class LinkModeRefused(UsageError):
+    """A ``--link`` the target's chats table cannot honour (refused before anything is written)."""
+
+    def __init__(self, link: str, chat_schema: str, target: str) -> None:
+        self.link, self.chat_schema = link, chat_schema
+        keyed = "customer and stylist" if chat_schema == "participants" else "booking"
+        fits = "--link participants (or no --link)" if chat_schema == "participants" else \
+            "--link strict or --link recover (or no --link)"
+        super().__init__(f"--link {link} cannot be used on {target}: its chats table is keyed by {keyed}; "
+                         f"use {fits}; nothing was written.")
+
+
 class PhaseFileError(ChatmigrateError):
     """A phase file that is missing or does not have the plan's shape."""
 

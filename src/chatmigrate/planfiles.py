@@ -108,12 +108,12 @@ class PhaseInputs:
 def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
     """Read and check user-id-mapping.json and bookings-created.json (exit 2 if wrong)."""
     mpath = temp_dir / USER_MAPPING
-    mapping_raw = read_json(mpath, "the Phase 1 user id mapping", ADVICE_PHASE1).get("mapping")
+    mapping_raw = read_json(mpath, "the Phase 1 user id mapping file", ADVICE_PHASE1).get("mapping")
     if not isinstance(mapping_raw, dict):
         raise PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
     mapping = {str(a).strip().lower(): str(b).strip().lower() for a, b in mapping_raw.items() if b}
     bpath = temp_dir / BOOKINGS_CREATED
-    results = read_json(bpath, "the Phase 4 booking results", ADVICE_PHASE4).get("results")
+    results = read_json(bpath, "the Phase 4 booking results file", ADVICE_PHASE4).get("results")
     if not isinstance(results, list):
         raise PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
     migrated = frozenset(

@@ -198,22 +198,36 @@ def test_utc_iso(value, tz, expected):
 
 
 @pytest.mark.parametrize(
-    "chat_reasons, message_reasons, active, processed, expected",
+    "chat_reasons, message_reasons, active, processed, link, expected",
     [
-        ({}, {}, 100, 1000, []),
-        ({r.NO_BOOKING: 1}, {}, 100, 1000, []),  # exactly 1%: not above
-        ({r.NO_BOOKING: 1, r.BOOKING_NOT_MIGRATED: 1}, {}, 100, 1000, ["2.0% of active chats"]),
-        ({r.CHAT_NOT_ACTIVE: 50}, {}, 100, 1000, []),  # inactive chats are not a booking problem
-        ({}, {r.SENDER_UNRESOLVED: 11}, 100, 989, ["1.1% of messages"]),
-        ({}, {r.SENDER_UNRESOLVED: 10}, 100, 990, []),
-        ({r.NO_BOOKING: 1914}, {}, 1914, 0, ["100.0% of active chats"]),  # the known dump
-        ({}, {}, 0, 0, []),
+        ({}, {}, 100, 1000, "strict", []),
+        ({r.NO_BOOKING: 1}, {}, 100, 1000, "strict", []),  # exactly 1%: not above
+        # above the threshold together: one alert each, with its own count and advice
+        ({r.NO_BOOKING: 1, r.BOOKING_NOT_MIGRATED: 1}, {}, 100, 1000, "strict",
+         ["1.0% of active chats (1 of 100) have no booking in the legacy data",
+          "1.0% of active chats (1 of 100) have a booking that Phase 4 did not migrate"]),
+        ({r.BOOKING_NOT_MIGRATED: 5}, {}, 100, 1000, "strict",
+         ["5.0% of active chats (5 of 100) have a booking that Phase 4 did not migrate"]),
+        ({r.CHAT_NOT_ACTIVE: 50}, {}, 100, 1000, "strict", []),  # inactive chats are not a booking problem
+        ({}, {r.SENDER_UNRESOLVED: 11}, 100, 989, "strict", ["1.1% of messages"]),
+        ({}, {r.SENDER_UNRESOLVED: 10}, 100, 990, "strict", []),
+        # the known dump: nothing migrates, and it is the legacy data's fact, not Phase 4's
+        ({r.NO_BOOKING: 1914}, {}, 1914, 0, "strict",
+         ["0 of 1,914 active chats migrate with --link strict", "100.0% of active chats (1,914 of 1,914) have no "
+          "booking in the legacy data"]),
+        ({r.NO_BOOKING: 10}, {}, 10, 0, "recover", ["0 of 10 active chats migrate with --link recover",
+                                                    "100.0% of active chats (10 of 10) have no booking"]),
+        ({}, {}, 0, 0, "strict", []),
     ],
-    ids=["clean", "at-threshold", "over-booking", "inactive-only", "over-sender", "sender-at-threshold",
-         "known-dump", "empty"],
+    ids=["clean", "at-threshold", "over-booking", "phase4-only", "inactive-only", "over-sender",
+         "sender-at-threshold", "known-dump", "recover-nothing", "empty"],
 )
-def test_extraction_alerts(chat_reasons, message_reasons, active, processed, expected):
-    alerts = rules.extraction_alerts(chat_reasons, message_reasons, active, processed)
-    assert len(alerts) == len(expected)
+def test_extraction_alerts(chat_reasons, message_reasons, active, processed, link, expected):
+    alerts = rules.extraction_alerts(chat_reasons, message_reasons, active, processed, link=link)
+    assert len(alerts) == len(expected), alerts
     for alert, start in zip(alerts, expected, strict=True):
         assert alert.startswith(start)
+    no_booking = next((a for a in alerts if "no booking in the legacy data" in a), "")
+    assert "Phase 4" not in no_booking.replace("not a Phase 4 gap", "")  # never blamed on Phase 4
+    if link == "strict" and alerts and alerts[0].startswith("0 of"):
+        assert "chatmigrate plan" in alerts[0] and "--link recover" in alerts[0]

@@ -314,3 +314,94 @@ def test_suite_sql_runs_in_psql(dbname: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ERROR" not in proc.stderr
     assert "FINAL VALIDATION SUMMARY" in proc.stdout and "MIGRATION SUCCESSFUL" in proc.stdout
+
+
+def _psql(dbname: str, script_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    psql = shutil.which("psql")
+    if psql is None:
+        _unavailable("psql is not installed")
+    script = tmp_path / "suite.sql"
+    script.write_text(script_text, encoding="utf-8")
+    return subprocess.run(
+        [psql, "-X", "-h", HOST, "-p", str(PORT), "-U", USER, "-d", dbname, "-v", "ON_ERROR_STOP=1", "-f", str(script)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
+
+
+@pytest.mark.parametrize("variant", [None, "booking"])
+def test_the_booking_variant_and_the_combined_script_run_in_psql_on_the_booking_schema(
+        dbname: str, tmp_path: Path, variant: str | None) -> None:
+    proc = _psql(dbname, suite.suite_sql(variant), tmp_path)
+    assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
+    assert "MIGRATION SUCCESSFUL" in proc.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("variant", [None, "participants"])
+def test_the_participants_variant_runs_in_psql_without_an_error(tmp_path: Path, variant: str | None) -> None:
+    from chatmigrate.postgres.db import create_schema
+    from pgdb import throwaway
+
+    with throwaway("suite_pairs", schema=False) as db:
+        create_schema(db.url, "participants")
+        proc = _psql(db.name, suite.suite_sql(variant), tmp_path)
+        assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
+        assert "booking_id" not in proc.stderr
+        assert "Message Timeline Validation" in proc.stdout  # the checks that apply did run
+        assert "Unique Chat-Participants Relationship" in proc.stdout  # and the participants' own
+        assert "FINAL VALIDATION SUMMARY" in proc.stdout and "MIGRATION ISSUES DETECTED" in proc.stdout  # empty
+
+
+def test_the_participants_variant_leaves_out_exactly_the_booking_keyed_checks() -> None:
+    text = suite.suite_sql("participants")
+    for c in suite.CHECKS:
+        assert (c.sql + ";" in text) == suite.applies(c, "participants"), c.id
+    for c in suite.PARTICIPANT_CHECKS:
+        assert c.sql + ";" in text and c.sql + ";" not in suite.suite_sql("booking")
+    assert "booking_id" not in "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+
+
+@pytest.mark.postgres
+def test_validate_sql_prints_the_targets_variant(tmp_path: Path) -> None:
+    from chatmigrate.postgres.db import create_schema
+    from clirun import chatmigrate
+    from pgdb import throwaway
+
+    with throwaway("suite_cli", schema=False) as db:
+        create_schema(db.url, "participants")
+        p = chatmigrate("validate", "--sql", "--database-url", db.url, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == suite.suite_sql("participants")
+    p = chatmigrate("validate", "--sql", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == suite.suite_sql(None)
+
+
+@pytest.mark.parametrize(("breakage", "failed"), [
+    ([], set()),
+    (["ALTER TABLE chats DROP CONSTRAINT chats_customer_id_stylist_id_key",
+      "INSERT INTO chats (customer_id, stylist_id) SELECT customer_id, stylist_id FROM chats LIMIT 1"],
+     {"unique_chat_participants"}),
+    (["ALTER TABLE chats DROP CONSTRAINT chats_customer_id_fkey",
+      "INSERT INTO chats (customer_id, stylist_id) SELECT gen_random_uuid(), stylist_id FROM chats LIMIT 1"],
+     {"orphaned_chat_participants", "final_summary_participants"}),
+], ids=["consistent", "two-chats-one-pair", "customer-not-a-profile"])
+def test_the_participant_checks_find_what_they_name(tmp_path: Path, breakage: list[str], failed: set[str]) -> None:
+    from chatmigrate.postgres.db import create_schema, seed_from_csv
+    from chatmigrate.steps.run import run
+    from chatmigrate.synth import generate
+    from pgdb import throwaway
+    from synthfiles import fresh_temp_dir
+
+    world = generate(tmp_path / "w", messages=300, seed=2)
+    with throwaway("suite_pair_checks", schema=False) as db:
+        create_schema(db.url, "participants")
+        seed_from_csv(db.url, world.seed_dir)
+        assert run(str(world.dump), fresh_temp_dir(world, tmp_path), db.url).success
+        for statement in breakage:
+            db.execute(statement)
+        with db.connect(autocommit=False) as c:
+            c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            results = {r.check.id: r for r in suite.run_suite(c, "participants")}
+        assert {k for k, r in results.items() if r.status in ("FAILED", "ERROR")} == failed
+        assert {k: r.status for k, r in results.items() if k in {c.id for c in suite.PARTICIPANT_CHECKS}
+                and k not in failed} == {c.id: "PASSED" for c in suite.PARTICIPANT_CHECKS if c.id not in failed}

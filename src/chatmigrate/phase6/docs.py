@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from .kinds import LinkMode
+from .kinds import ChatSchema, LinkMode, LinkModeSource
 
 
 class SenderDistribution(TypedDict):
@@ -38,6 +38,7 @@ class ExtractMetadata(TypedDict):
     migrated_bookings_in_phase4: int
     source_timezone: str
     link_mode: LinkMode
+    link_mode_source: NotRequired[LinkModeSource]  # "option" (--link), "detected" (target schema), "default"
     legacy_chats_linked: int
     dump: str
     dump_sha256: NotRequired[str]  # when step 1 computed it while reading
@@ -85,6 +86,17 @@ class SqlCheck(TypedDict):
     rows: list[Any]
 
 
+class ChangedSinceMigration(TypedDict, total=False):
+    """What the app changed after the migration (told by the ledger); not migration errors,
+    except content changes, which still make is_valid false."""
+
+    since: str | None  # the last committed run's finished_at; None: no ledger, nothing is told apart
+    messages_changed: int  # migrated messages updated since (any column)
+    messages_read: int  # of those, read status false in the source and true now: not blocking
+    chats_updated: int  # migrated chats updated since (updated_at after `since`, or the row changed)
+    app_messages: int  # messages added by the app to migrated chats after `since`: not blocking
+
+
 class ValidationResults(TypedDict):
     validated_at: str
     is_valid: bool
@@ -103,6 +115,26 @@ class ValidationResults(TypedDict):
     message_sender_mismatches: list[dict[str, str]]
     message_content_mismatches: list[Any]
     missing_media: list[Any]
+    # every list above is capped (ids listed per finding); its complete count and whether it was cut:
+    missing_chats_total: int
+    missing_chats_truncated: bool
+    missing_messages_total: int
+    missing_messages_truncated: bool
+    orphaned_chats_total: int
+    orphaned_chats_truncated: bool
+    orphaned_messages_total: int
+    orphaned_messages_truncated: bool
+    message_sender_mismatches_total: int
+    message_sender_mismatches_truncated: bool
+    message_content_mismatches_total: int
+    message_content_mismatches_truncated: bool
+    missing_media_total: int
+    missing_media_truncated: bool
+    max_listed: int  # the cap
+    changed_since_migration: ChangedSinceMigration
+    legacy_messages_before_chat: list[str]  # dated before their chat in the dump itself (not an error)
+    legacy_messages_before_chat_total: int
+    legacy_messages_before_chat_truncated: bool
     other_mismatches: dict[str, int]
     intentionally_skipped: Skipped
     sql_checks: list[SqlCheck]
@@ -114,6 +146,8 @@ class MigrationStats(TypedDict, total=False):
     phase: int
     started_at: str
     link_mode: LinkMode
+    link_mode_source: LinkModeSource  # "option" (--link), "detected" (the target's chat schema), "default"
+    chat_schema: ChatSchema
     completed_at: str
     duration_seconds: float
     success: bool
@@ -143,5 +177,8 @@ ImpactFigure = Literal[  # the counted figures of a mode, side by side in `chatm
 
 class Impact(TypedDict):
     planned_at: str
-    modes: dict[str, ModeImpact]
+    run_mode: LinkMode  # the mode `run` would use (with the same --link and target): first in modes
+    run_mode_source: LinkModeSource
+    chat_schema: ChatSchema | None  # the target's, when plan was given --database-url
+    modes: dict[str, ModeImpact]  # in plan order: run_mode first
     path: NotRequired[str]  # where it was written (not in the file)

@@ -14,6 +14,7 @@ LinkMode = Literal["strict", "recover", "participants"]
 LINK_MODES: tuple[LinkMode, ...] = get_args(LinkMode)
 BOOKING_LINK_MODES: tuple[LinkMode, ...] = ("strict", "recover")  # the modes of the booking-keyed schema
 
+LinkModeSource = Literal["option", "detected", "default"]  # why a step used its link mode
 ChatSchema = Literal["booking", "participants"]  # what the target's chats table is keyed by
 RowKind = Literal["chat", "message", "media"]
 ROW_KINDS: tuple[RowKind, ...] = get_args(RowKind)

@@ -229,20 +229,53 @@ SENDER_FAILURE_ALERT = 0.01
 
 
 def extraction_alerts(chat_reasons: Mapping[str, int], message_reasons: Mapping[str, int],
-                      active_chats: int, processed_messages: int) -> list[str]:
-    """Sentences for the plan's thresholds that step 1's counts cross."""
+                      active_chats: int, processed_messages: int, *, link: str = "strict",
+                      processed_chats: int | None = None) -> list[str]:
+    """Sentences for the plan's thresholds that step 1's counts cross, each with its count,
+    whose fact it is (the legacy data's or a phase's) and the next step.
+
+    Nothing migrating is said first. Chats without a booking in the legacy data and chats
+    whose booking Phase 4 did not migrate are two alerts, when together they cross the
+    plan's 1% of active chats.
+    """
     alerts = []
-    no_booking = chat_reasons.get(r.NO_BOOKING, 0) + chat_reasons.get(r.BOOKING_NOT_MIGRATED, 0)
-    if active_chats and no_booking / active_chats > MISSING_BOOKING_ALERT:
-        alerts.append(
-            f"{no_booking / active_chats:.1%} of active chats have no migrated booking (threshold "
-            f"{MISSING_BOOKING_ALERT:.0%}): review Phase 4's completeness and the chats' booking links"
-        )
+    migrated = processed_messages if processed_chats is None else processed_chats
+    if active_chats and not migrated:
+        why = {
+            "strict": "the plan's rule needs a chat's own booking_id: run `chatmigrate plan` to compare the link "
+                      "modes, then `chatmigrate run --link recover` to link chats through booking.chat_id and "
+                      "their buyer and stylist",
+            "recover": "no chat links to a booking Phase 4 migrated, by booking_id, booking.chat_id or its buyer "
+                       "and stylist: check bookings-created.json, and `chatmigrate plan`",
+            "participants": "no chat has both its buyer and stylist in user-id-mapping.json: check Phase 1's "
+                            "user mapping",
+        }.get(link, "run `chatmigrate plan` to compare the link modes")
+        alerts.append(f"0 of {active_chats:,} active chats migrate with --link {link}: {why}")
+    no_booking = chat_reasons.get(r.NO_BOOKING, 0)
+    not_migrated = chat_reasons.get(r.BOOKING_NOT_MIGRATED, 0)
+    if active_chats and (no_booking + not_migrated) / active_chats > MISSING_BOOKING_ALERT:
+        threshold = f"threshold {MISSING_BOOKING_ALERT:.0%}" + (
+            ", counted together with the chats of the other booking alert" if no_booking and not_migrated else "")
+        if no_booking:
+            advice = ("`chatmigrate plan` shows what --link recover links through booking.chat_id and the chats' "
+                      "buyer and stylist" if link == "strict" else
+                      "none links to a migrated booking through booking.chat_id or its buyer and stylist either")
+            alerts.append(
+                f"{no_booking / active_chats:.1%} of active chats ({no_booking:,} of {active_chats:,}) have no "
+                f"booking in the legacy data (chat.booking_id empty or naming no booking in the dump; {threshold}): "
+                f"a fact of the legacy data, not a Phase 4 gap; {advice}; skipped-chats.json lists them"
+            )
+        if not_migrated:
+            alerts.append(
+                f"{not_migrated / active_chats:.1%} of active chats ({not_migrated:,} of {active_chats:,}) have a "
+                f"booking that Phase 4 did not migrate (not success: true in bookings-created.json; {threshold}): "
+                "review Phase 4's failed bookings and re-run it; skipped-chats.json lists the chats"
+            )
     unresolved = message_reasons.get(r.SENDER_UNRESOLVED, 0)
     considered = unresolved + processed_messages
     if considered and unresolved / considered > SENDER_FAILURE_ALERT:
         alerts.append(
-            f"{unresolved / considered:.1%} of messages in migrated chats have a sender missing from "
-            f"user-id-mapping.json (threshold {SENDER_FAILURE_ALERT:.0%}): check Phase 1's user mapping"
+            f"{unresolved / considered:.1%} of messages in migrated chats ({unresolved:,}) have a sender missing "
+            f"from user-id-mapping.json (threshold {SENDER_FAILURE_ALERT:.0%}): check Phase 1's user mapping"
         )
     return alerts

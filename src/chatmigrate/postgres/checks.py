@@ -7,6 +7,10 @@ writes nothing, the anti-joins that
 find what is missing, orphaned or different: booking links, senders, chat links,
 content (md5 computed by PostgreSQL against md5 of the expected text), read status,
 timestamps, and the media row of every image message. No row cap, no sampling.
+Also, not findings: the legacy data's messages dated before their chat (on the expected
+rows), and what the app changed since the migration (CHANGED_MESSAGES, CHANGED_QUERIES: rows whose xmin
+differs from their ledger entry's, rows after the last run's finished_at), which turns a
+read-status change from false to true on such a row from a finding into a change.
 
 Does not own: deciding the expected rows (step 1's rules, via ``steps``), the plan's
 SQL suite (``suite``), or writing the results file.
@@ -76,6 +80,11 @@ PARTICIPANT_QUERIES = {
 
 assert set(QUERIES) == set(FINDING_KEYS), "one query per finding (phase6.kinds.FINDINGS)"
 
+# Facts of the legacy data (on the expected rows, i.e. the dump through the rules), not findings:
+# messages dated before their chat's created_at, which the migration keeps as the dump has them.
+LEGACY_BEFORE_CHAT = ("SELECT m.id FROM cm_exp_msg m JOIN cm_exp_chat c ON c.id = m.chat_id "
+                      "WHERE m.created_at < c.created_at ORDER BY m.created_at, m.id")
+
 
 def queries(chat_schema: ChatSchema) -> dict[str, str]:
     return {**QUERIES, **PARTICIPANT_QUERIES} if chat_schema == "participants" else QUERIES
@@ -83,6 +92,25 @@ def queries(chat_schema: ChatSchema) -> dict[str, str]:
 
 # every finding makes the migration invalid
 BLOCKING = FINDING_KEYS
+
+# After go-live: what the app has changed since the migration, told from migration errors by
+# the ledger. A row the migration wrote was inserted in the same transaction as its
+# chatmigrate.run_rows entry, so both carry the same xmin until the row is updated; a row
+# whose xmin differs has been changed since (PostgreSQL keeps xmin when it freezes a row).
+# "since" is the last committed run's finished_at (chatmigrate.runs).
+CHANGED_MESSAGES = ("SELECT m.id, NOT e.is_read AND m.is_read FROM cm_exp_msg e "
+                    "JOIN public.chat_messages m ON m.id = e.id "
+                    "JOIN chatmigrate.run_rows r ON r.kind = 'message' AND r.id = m.id "
+                    "WHERE m.xmin::text <> r.xmin::text")  # (id, read by a user since: false -> true)
+CHANGED_QUERIES = {
+    "chats_updated": "SELECT c.id FROM cm_exp_chat e JOIN public.chats c ON c.id = e.id "
+                     "WHERE c.updated_at > %(since)s OR EXISTS (SELECT 1 FROM chatmigrate.run_rows r "
+                     "WHERE r.kind = 'chat' AND r.id = c.id AND c.xmin::text <> r.xmin::text)",
+    # messages the app added to migrated chats after the migration (not in the dump, not in the ledger)
+    "app_messages": "SELECT m.id FROM public.chat_messages m JOIN cm_exp_chat e ON e.id = m.chat_id "
+                    "WHERE m.created_at > %(since)s AND NOT EXISTS (SELECT 1 FROM cm_exp_msg x WHERE x.id = m.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM chatmigrate.run_rows r WHERE r.kind = 'message' AND r.id = m.id)",
+}
 
 
 @dataclass(slots=True)
@@ -95,6 +123,9 @@ class Reconciliation:
     total_pg_chat_media: int = 0
     findings: dict[str, list[Any]] = field(default_factory=dict)
     sees_all_rows: bool = True
+    legacy_before_chat: list[str] = field(default_factory=list)  # message ids, from the dump (not a finding)
+    since: str | None = None  # the last committed ledger run's finished_at; None: no ledger to read
+    changed: dict[str, list[str]] = field(default_factory=dict)  # CHANGED_QUERIES' ids (not findings)
 
     @property
     def ok(self) -> bool:
@@ -198,4 +229,36 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
         rec.findings[name] = [
             str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
         ]
+    rec.legacy_before_chat = [str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()]
+    _changed_since_migration(conn, rec)
     return rec
+
+
+def _changed_since_migration(conn: psycopg.Connection[Any], rec: Reconciliation) -> None:
+    """Fill ``rec.since`` and ``rec.changed``; a read-status change from false to true of a row
+    the app updated is no longer a finding (a user read the message)."""
+    row = conn.execute(
+        "SELECT to_regclass('chatmigrate.runs') IS NOT NULL AND to_regclass('chatmigrate.run_rows') IS NOT NULL"
+    ).fetchone()
+    if not (row and row[0]):
+        return
+    row = conn.execute(
+        "SELECT has_table_privilege('chatmigrate.runs', 'SELECT') AND has_table_privilege('chatmigrate.run_rows', "
+        "'SELECT')"
+    ).fetchone()
+    if not (row and row[0]):
+        return
+    row = conn.execute("SELECT max(finished_at) FROM chatmigrate.runs WHERE status = 'committed'").fetchone()
+    if row is None or row[0] is None:
+        return
+    since = row[0]
+    rec.since = since.isoformat()
+    rows = conn.execute(CHANGED_MESSAGES).fetchall()
+    rec.changed["messages_changed"] = [str(r[0]) for r in rows]  # the rows the migration wrote, changed since
+    rec.changed["messages_read"] = [str(r[0]) for r in rows if r[1]]  # of those, read by a user (not an error)
+    for name, query in CHANGED_QUERIES.items():
+        rec.changed[name] = [str(r[0]) for r in conn.execute(query, {"since": since}).fetchall()]
+    read = set(rec.changed["messages_read"])
+    if read:
+        rec.findings["message_read_mismatches"] = [x for x in rec.findings.get("message_read_mismatches", [])
+                                                   if x not in read]

@@ -6,7 +6,10 @@ obvious expected value, Step 3 "SQL Validation Queries" sections 1-8 and the
 plan order; running them (:func:`run_suite`, each in its own savepoint, so one failing
 query is an ``ERROR`` result and the others still run); turning their results into
 verdicts (``PASSED`` / ``WARNING`` / ``FAILED``, ``INFO`` for figures-only reports);
-and printing them as one psql script (:func:`suite_sql`).
+and printing them as one psql script (:func:`suite_sql`: for one chat schema, or both
+variants behind psql's ``\\if``). On the later schema (chats keyed by customer_id and
+stylist_id) the plan's booking-keyed checks are "not applicable" and
+:data:`PARTICIPANT_CHECKS` ask the same questions of the participants.
 
 The SQL is the plan's text, verbatim, except where it errors against the real schema or
 cannot give the verdict it states; every such change is explained in ``Check.note``.
@@ -519,6 +522,86 @@ CHECKS: tuple[Check, ...] = (
           BOOKINGS_WITHOUT_CHAT, "report"),
 )
 
+# --------------------------------------------------------------------------------------
+# The later schema (chats keyed by customer_id, stylist_id): in place of the plan's checks that
+# join chats to bookings (not applicable there), the same questions asked of the participants.
+
+PARTICIPANTS = "Participants schema (in place of the booking-keyed checks)"
+
+UNIQUE_CHAT_PARTICIPANTS = """\
+SELECT
+  'Unique Chat-Participants Relationship' as validation_check,
+  COUNT(DISTINCT (customer_id, stylist_id)) as unique_pairs,
+  COUNT(*) as total_chats,
+  CASE
+    WHEN COUNT(DISTINCT (customer_id, stylist_id)) = COUNT(*) THEN 'PASSED ✅'
+    ELSE 'FAILED ❌ - Multiple chats per customer and stylist detected'
+  END as status
+FROM chats"""
+
+ORPHANED_CHAT_PARTICIPANTS = """\
+SELECT
+  'Chats Without Valid Participants' as validation_check,
+  COUNT(*) as orphaned_count,
+  CASE
+    WHEN COUNT(*) = 0 THEN 'PASSED ✅'
+    ELSE 'FAILED ❌ - Found chats whose customer or stylist is not a profile'
+  END as status
+FROM chats c
+LEFT JOIN profiles pc ON c.customer_id = pc.id
+LEFT JOIN profiles ps ON c.stylist_id = ps.id
+WHERE pc.id IS NULL OR ps.id IS NULL"""
+
+FINAL_SUMMARY_PARTICIPANTS = """\
+WITH validation_summary AS (
+  SELECT
+    COUNT(DISTINCT c.id) as total_chats,
+    COUNT(DISTINCT m.id) as total_messages,
+    COUNT(DISTINCT (c.customer_id, c.stylist_id)) as unique_pairs,
+    COUNT(DISTINCT c.id) FILTER (WHERE pc.id IS NULL OR ps.id IS NULL) as orphaned_chats,
+    COUNT(*) FILTER (WHERE c.id IS NULL) as orphaned_messages
+  FROM chats c
+  FULL OUTER JOIN chat_messages m ON c.id = m.chat_id
+  LEFT JOIN profiles pc ON c.customer_id = pc.id
+  LEFT JOIN profiles ps ON c.stylist_id = ps.id
+)
+SELECT
+  'FINAL VALIDATION SUMMARY' as validation_report,
+  CASE
+    WHEN orphaned_chats = 0
+     AND orphaned_messages = 0
+     AND total_chats > 0
+     AND total_messages > 0
+    THEN '✅ MIGRATION SUCCESSFUL - All validations passed'
+    ELSE '❌ MIGRATION ISSUES DETECTED - Review failed checks above'
+  END as overall_status,
+  total_chats,
+  total_messages,
+  unique_pairs,
+  orphaned_chats,
+  orphaned_messages
+FROM validation_summary"""
+
+PARTICIPANTS_NOTE = (
+    "Not in the plan, whose queries join chats.booking_id to bookings: the same check for a chats table "
+    "keyed by customer_id and stylist_id (a chat's participants must be profiles, one chat per pair)."
+)
+
+PARTICIPANT_CHECKS: tuple[Check, ...] = (
+    Check("unique_chat_participants", PARTICIPANTS, "Unique Chat-Participants Relationship",
+          UNIQUE_CHAT_PARTICIPANTS, "check", PARTICIPANTS_NOTE),
+    Check("orphaned_chat_participants", PARTICIPANTS, "Chats Without Valid Participants",
+          ORPHANED_CHAT_PARTICIPANTS, "check", PARTICIPANTS_NOTE),
+    Check("final_summary_participants", PARTICIPANTS, "Final Validation Summary (participants)",
+          FINAL_SUMMARY_PARTICIPANTS, "check", PARTICIPANTS_NOTE + " Otherwise as the plan's section 8."),
+)
+
+
+def checks_for(chat_schema: str) -> tuple[Check, ...]:
+    """The plan's checks, then, on the participants schema, the participant checks."""
+    return CHECKS + PARTICIPANT_CHECKS if chat_schema == "participants" else CHECKS
+
+
 # Step 2's bare queries: the verdict when they return anything but no rows / a 0 count.
 _ON_VIOLATION = {
     "step2_duplicate_booking_chats": "FAILED",
@@ -541,7 +624,7 @@ def applies(check: Check, chat_schema: str) -> bool:
 def run_suite(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[CheckResult]:
     """Run every check on ``conn`` (the caller's read-only transaction), each in a savepoint."""
     results = []
-    for check in CHECKS:
+    for check in checks_for(chat_schema):
         if not applies(check, chat_schema):
             results.append(CheckResult(check, "INFO", [], [],
                                        "not applicable: the target's chats are keyed by customer and stylist"))
@@ -567,19 +650,55 @@ def overall(results: Iterable[CheckResult]) -> str:
     return "WARNING" if "WARNING" in statuses else "PASSED"
 
 
-def suite_sql() -> str:
-    """The whole suite as one psql script (read-only session), for ``chatmigrate validate --sql``."""
-    parts = [
-        "-- chatmigrate: the Phase 6 test plan's SQL validation suite (read-only).",
-        "-- Run with: psql \"$DATABASE_URL\" -f this-file",
-        "SET default_transaction_read_only = on;",
-    ]
-    for check in CHECKS:
+_SCHEMA_LABELS = {
+    "booking": "chats keyed by booking (chats.booking_id): the plan's schema",
+    "participants": "chats keyed by customer and stylist (chats.customer_id, chats.stylist_id)",
+}
+
+
+def _variant(chat_schema: str) -> list[str]:
+    parts = []
+    for check in checks_for(chat_schema):
         parts.append("")
         parts.append(f"-- {check.section}: {check.title}")
+        if not applies(check, chat_schema):
+            parts.append("-- not applicable: the target's chats have no booking_id (every chat's customer and "
+                         "stylist are checked row by row by `chatmigrate validate`)")
+            continue
         if check.note:
             parts.extend(textwrap.wrap(f"Note: {check.note}", 96, initial_indent="-- ", subsequent_indent="--   "))
         parts.append(check.sql + ";")
+    return parts
+
+
+def suite_sql(chat_schema: str | None = None) -> str:
+    """The whole suite as one psql script (read-only session), for ``chatmigrate validate --sql``.
+
+    ``chat_schema`` "booking" or "participants": the variant for that target. None: both,
+    labelled, behind psql's ``\\if`` on whether ``public.chats`` has ``booking_id``, so the
+    script runs without an error on either schema.
+    """
+    parts = [
+        "-- chatmigrate: the Phase 6 test plan's SQL validation suite (read-only).",
+        "-- Run with: psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -f this-file",
+        "SET default_transaction_read_only = on;",
+    ]
+    if chat_schema is not None:
+        parts.append(f"-- variant: {_SCHEMA_LABELS[chat_schema]}")
+        return "\n".join([*parts, *_variant(chat_schema)]) + "\n"
+    parts += [
+        "-- Two variants, one per chats schema; psql runs the one that fits the target",
+        "-- (`chatmigrate validate --sql --database-url URL` prints only that one).",
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'",
+        "  AND table_name = 'chats' AND column_name = 'booking_id') AS chatmigrate_booking_schema \\gset",
+        "\\if :chatmigrate_booking_schema",
+        f"-- ===== variant: {_SCHEMA_LABELS['booking']}",
+        *_variant("booking"),
+        "\\else",
+        f"-- ===== variant: {_SCHEMA_LABELS['participants']}",
+        *_variant("participants"),
+        "\\endif",
+    ]
     return "\n".join(parts) + "\n"
 
 

@@ -21,6 +21,7 @@ from ..phase6 import rules
 from ..phase6.kinds import LinkMode
 from ..progress import NO_PROGRESS, Progress
 from .classify import Classified, PhaseInputs, load_phase_inputs, over_dump
+from .modes import Mode, resolve
 from .options import Step1Options
 
 __all__ = ["ExtractResult", "PhaseInputs", "extract", "load_phase_inputs"]
@@ -34,6 +35,7 @@ class ExtractResult:
     warnings: int = 0
     extracted_path: Path | None = None
     skipped_path: Path | None = None
+    mode: Mode = field(default_factory=lambda: Mode("strict", "default"))
 
 
 def extract(
@@ -43,15 +45,21 @@ def extract(
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
     allow_incomplete: bool = False,
-    link: LinkMode = "strict",
+    link: LinkMode | Mode | None = None,
 ) -> ExtractResult:
-    """Run step 1. Raises ChatmigrateError (exit 2) on bad input; writes nothing then."""
-    options = Step1Options(source_tz, link, allow_incomplete, progress)
+    """Run step 1. Raises ChatmigrateError (exit 2) on bad input; writes nothing then.
+
+    ``link``: a mode already resolved against the target (``run``), a ``--link`` value
+    (source "option"), or None (strict, the plan's rule: source "default").
+    """
+    mode = link if isinstance(link, Mode) else resolve(link, None)
+    options = Step1Options(source_tz, mode.link, allow_incomplete, progress)
     inputs = load_phase_inputs(temp_dir)
-    return over_dump(dump, inputs, options, lambda cl: _extract(dump, temp_dir, inputs, options, cl))
+    return over_dump(dump, inputs, options, lambda cl: _extract(dump, temp_dir, inputs, options, cl, mode))
 
 
-def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified) -> ExtractResult:
+def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified,
+             mode: Mode) -> ExtractResult:
     per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
@@ -92,14 +100,16 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
             "sender_distribution": {"customer": senders["customer"], "stylist": senders["stylist"]},
             "skip_reasons": {"chats": dict(chat_reasons), "messages": dict(message_reasons)},
             "warnings": len(warnings),
-            "alerts": rules.extraction_alerts(chat_reasons, message_reasons, cl.active_chats, processed_messages),
+            "alerts": rules.extraction_alerts(chat_reasons, message_reasons, cl.active_chats, processed_messages,
+                                              link=options.link, processed_chats=len(processed_chats)),
             "migrated_bookings_in_phase4": len(inputs.migrated),
             "source_timezone": options.source_tz or "UTC",
             "link_mode": options.link,
+            "link_mode_source": mode.source,
             "legacy_chats_linked": sum(1 for x in cl.chat_links if x.rule is not None),
             "dump": os.path.abspath(dump),
         }
         out.finish(images, warnings, metadata)
     pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
     return ExtractResult(metadata, chat_reasons, message_reasons, len(warnings), out.extracted_path,
-                         out.skipped_path)
+                         out.skipped_path, mode)

@@ -1,9 +1,12 @@
 """``plan``: the Business Impact Assessment the plan asks for, before anything is written.
 
-Owns: applying step 1 to the dump under both link modes (``strict``, the plan's rule,
-and ``recover``), and counting, side by side, what would migrate, what would be skipped
-and why, which customers and stylists would lose conversation history, and the list of
-conversations still lost with the reason. Writes ``phase-6-impact.json`` (and the report); no database.
+Owns: applying step 1 to the dump under each link mode and counting, side by side,
+what would migrate, what would be skipped and why, which customers and stylists would
+lose conversation history, and the list of conversations still lost with the reason.
+With a target URL it reads only the target's chat schema (nothing else, nothing written)
+and shows first the mode ``run`` would use there (``steps.modes``), then the others
+that target can take; without one, strict, recover and participants. Writes
+``phase-6-impact.json`` (and the report).
 
 Does not own: the rules (``phase6``), reading the dump (``steps.classify``).
 """
@@ -17,11 +20,21 @@ from typing import Any
 from .. import planfiles as pf
 from ..phase6 import records as r
 from ..phase6.docs import ModeImpact
-from ..phase6.kinds import BOOKING_LINK_MODES
+from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..progress import NO_PROGRESS, Progress
 from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
+from .modes import plan_order, resolve
 from .options import Step1Options
+
+
+def target_chat_schema(url: str) -> ChatSchema:
+    """The target's chat schema: the one thing ``plan`` reads from the database."""
+    from ..postgres import db
+
+    with db.connect(url) as conn:
+        db.require_tables(conn, url)
+        return chat_schema(db.chat_schema(conn))
 
 
 def _one_mode(cl: Classified) -> ModeImpact:
@@ -58,13 +71,24 @@ def _one_mode(cl: Classified) -> ModeImpact:
     }
 
 
-def plan(dump: str, temp_dir: Path, *, source_tz: str | None = None, progress: Progress = NO_PROGRESS) -> pf.Impact:
-    """Both link modes side by side; writes phase-6-impact.json and returns its content."""
+def plan(dump: str, temp_dir: Path, *, url: str | None = None, link: LinkMode | None = None,
+         source_tz: str | None = None, progress: Progress = NO_PROGRESS) -> pf.Impact:
+    """The link modes side by side, the one ``run`` would use first; writes phase-6-impact.json
+    and returns its content. ``url``: read the target's chat schema (a ``link`` it cannot
+    honour is refused, as ``run`` refuses it); ``link``: the ``--link`` run would be given."""
     inputs = load_phase_inputs(temp_dir)
-    doc: pf.Impact = {"planned_at": pf.now_iso(), "modes": {}}
+    schema = target_chat_schema(url) if url else None
+    if url:
+        from ..postgres.db import redact
+
+        mode = resolve(link, schema, redact(url))
+    else:
+        mode = resolve(link, None)
+    doc: pf.Impact = {"planned_at": pf.now_iso(), "run_mode": mode.link, "run_mode_source": mode.source,
+                      "chat_schema": schema, "modes": {}}
     options = Step1Options(source_tz, progress=progress)
-    for link in BOOKING_LINK_MODES:
-        doc["modes"][link] = over_dump(dump, inputs, options.with_link(link), _one_mode, keep_people=True)
+    for each in plan_order(mode):
+        doc["modes"][each] = over_dump(dump, inputs, options.with_link(each), _one_mode, keep_people=True)
     doc["path"] = str(pf.write_impact(temp_dir, doc))
     write_report(temp_dir)  # phase-6-report.html: the impact, with whatever else the folder holds
     return doc

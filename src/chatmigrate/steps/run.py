@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import planfiles as pf
-from ..errors import ChatmigrateError
+from ..errors import ChatmigrateError, LinkModeRefused
 from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
@@ -29,6 +29,7 @@ from ..progress import NO_PROGRESS, Progress
 from ..report import write_report
 from .create import CreateResult, LoadCommitted, check_temp_dir_dump, committed_counts, create
 from .extract import ExtractResult, extract, load_phase_inputs
+from .modes import Mode, resolve
 from .validate import ValidateResult, check, stage
 
 
@@ -45,18 +46,20 @@ class RunResult:
 
 
 def preflight(dump: str, temp_dir: Path, url: str, *, indexes: bool = True, allow_another_dump: bool = False,
-              sha: str | None = None) -> ChatSchema:
+              sha: str | None = None, link: LinkMode | None = None) -> Mode:
     """The plan's input validation, before anything is written: files, then the target
-    (privileges, row level security, a committed ledger run of another dump).
+    (its chat schema against ``link``, privileges, row level security, a committed ledger
+    run of another dump).
 
-    Returns the target's chat schema ("booking" or "participants").
+    Returns the link mode to use, with why and the target's chat schema.
     """
     load_phase_inputs(temp_dir)
     if not allow_another_dump:
         check_temp_dir_dump(temp_dir, sha, allow_another_dump)
     with db.connect(url) as conn:
         db.require_tables(conn, url)
-        schema = chat_schema(db.chat_schema(conn))
+        schema: ChatSchema = chat_schema(db.chat_schema(conn))
+        mode = resolve(link, schema, db.redact(url))
         checks.check(conn, "create", indexes=indexes, chat_schema=schema)
         if not allow_another_dump:
             ledger.refuse_another_dump(conn, dump_path=os.path.abspath(dump), dump_sha256=sha,
@@ -66,7 +69,7 @@ def preflight(dump: str, temp_dir: Path, url: str, *, indexes: bool = True, allo
             raise db.TargetError(
                 f"the target {db.redact(url)} has no bookings: Phase 4 must be migrated before Phase 6."
             )
-    return schema
+    return mode
 
 
 def run(
@@ -79,9 +82,12 @@ def run(
     indexes: bool = True,
     progress: Progress = NO_PROGRESS,
     on_step: Any = None,
-    link: LinkMode = "strict",
+    link: LinkMode | None = None,
     allow_another_dump: bool = False,
 ) -> RunResult:
+    """The whole phase. ``link`` None: the target's chat schema decides (participants when its
+    chats are keyed by customer and stylist, else strict); a ``link`` the target cannot honour
+    is refused (LinkModeRefused, exit 2) before anything is written, the stats file included."""
     started_at, t0 = pf.now_iso(), time.perf_counter()
     steps: dict[str, Any] = {}
     stats: pf.MigrationStats = {"phase": 6, "started_at": started_at}
@@ -97,15 +103,13 @@ def run(
 
     try:
         sha = ledger.dump_checksum(dump)
-        schema = preflight(dump, temp_dir, url, indexes=indexes, allow_another_dump=allow_another_dump, sha=sha)
-        if schema == "participants":  # the later schema: one chat per customer-stylist pair
-            link = "participants"
-        elif link == "participants":
-            raise db.TargetError(f"--link participants needs a chats table keyed by customer and stylist; "
-                                 f"{db.redact(url)} keys chats by booking: use --link strict or recover.")
-        stats["link_mode"] = link
+        mode = preflight(dump, temp_dir, url, indexes=indexes, allow_another_dump=allow_another_dump, sha=sha,
+                         link=link)
+        stats["link_mode"], stats["link_mode_source"] = mode.link, mode.source
+        if mode.chat_schema is not None:
+            stats["chat_schema"] = mode.chat_schema
         t = time.perf_counter()
-        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress, link=link)
+        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress, link=mode)
         steps["extraction"] = {"success": True, "duration_seconds": round(time.perf_counter() - t, 3), **ex.metadata}
         if on_step:
             on_step("extraction", ex)
@@ -138,6 +142,8 @@ def run(
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
         if on_step:
             on_step("validation", va)
+    except LinkModeRefused:
+        raise  # refused before anything was written: no stats file either
     except Exception as exc:
         ours = exc if isinstance(exc, ChatmigrateError) else db.translate(exc, url)  # a database error, or a bug
         if ours is None:

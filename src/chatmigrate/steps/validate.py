@@ -8,7 +8,11 @@ suite in one read-only snapshot, deciding ``is_valid``, and writing the results 
 ``is_valid`` is true only when nothing processed is missing, nothing is orphaned, no
 sender, chat, booking, content, read-status or timestamp differs, every image message
 has its media row, and the role could see every row. Intentionally skipped rows are
-reported with their reasons, never as missing.
+reported with their reasons, never as missing. After go-live, what the app changed since
+the migration (``postgres.checks``: told by the ledger) is reported under
+``changed_since_migration``: messages read (false -> true) and messages the app added do
+not make the migration invalid; content changes still do, and their error says so.
+Every capped id list has its complete ``*_total`` and ``*_truncated``.
 
 Does not own: SQL (``postgres.checks``, ``postgres.suite``), printing (``cli``).
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +32,12 @@ from ..postgres import checks, db, suite
 from ..progress import NO_PROGRESS, Progress
 from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
+from .modes import resolve
 from .options import Step1Options
 
-MAX_LISTED = 10_000  # ids listed per finding in the JSON; counts are always complete
+MAX_LISTED = 10_000  # ids listed per finding in the JSON; each list's *_total is always complete
+LISTED: tuple[str, ...] = ("missing_chats", "missing_messages", "orphaned_chats", "orphaned_messages",
+                           "message_sender_mismatches", "message_content_mismatches", "missing_media")
 
 
 @dataclass(slots=True)
@@ -95,9 +102,10 @@ def validate(
     *,
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
+    max_listed: int = MAX_LISTED,
 ) -> ValidateResult:
     """Run step 3: stage what the target should hold, then check it; then phase-6-report.html."""
-    res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress))
+    res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress), max_listed=max_listed)
     write_report(temp_dir)
     return res
 
@@ -117,7 +125,8 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
         db.require_tables(conn, url)
         schema = chat_schema(db.chat_schema(conn))
         extracted_meta = pf.read_extracted_metadata(temp_dir)
-        link: LinkMode = extracted_meta.get("link_mode", "strict") if extracted_meta else "strict"
+        # step 1's mode; without its file, the one run would use on this target
+        link: LinkMode = extracted_meta["link_mode"] if extracted_meta else resolve(None, schema).link
         options = Step1Options(source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None), link,
                                progress=progress)
         return over_dump(dump, inputs, options,
@@ -152,7 +161,7 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
                     msg_skips, totals["messages"])
 
 
-def check(expected: Expected) -> ValidateResult:
+def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult:
     """Second half of step 3: one read-only snapshot of the target against the staged rows,
     the plan's SQL suite alongside on a second connection sharing the snapshot."""
     errors: list[str] = []
@@ -180,16 +189,29 @@ def check(expected: Expected) -> ValidateResult:
     if not rec.sees_all_rows:
         errors.append("the connected role is subject to row level security and may not see every row: "
                       "validate as the database owner (postgres) or a role with BYPASSRLS")
+    changed = set(rec.changed.get("messages_changed", ()))
     for finding in FINDINGS:
         if fnd.get(finding.key):
-            errors.append(f"{len(fnd[finding.key]):,} {finding.label}")
+            line = f"{len(fnd[finding.key]):,} {finding.label}"
+            edited = sum(1 for x in fnd[finding.key] if (x if isinstance(x, str) else x[0]) in changed)
+            if edited and finding.key.startswith("message_"):
+                line += (f" ({edited:,} of them changed in the target since the migration finished at "
+                         f"{rec.since}: by the app, not by chatmigrate; still not what the dump holds)")
+            errors.append(line)
+    link = extracted_meta["link_mode"] if extracted_meta else resolve(None, schema).link
+    if rec.expected_chats == 0 and expected.total_chats:
+        errors.insert(0, nothing_migrated(link))
+    results = [_legacy_timeline(x, rec.legacy_before_chat) for x in results]
     failed_checks = [x for x in results if x.status in FAILING_VERDICTS]
     for x in failed_checks:
         errors.append(f"SQL check '{x.check.title}' {x.status}: {x.detail}")
     is_valid = rec.ok and not errors
 
     def listed(key: str) -> list[Any]:
-        return fnd.get(key, [])[:MAX_LISTED]
+        return fnd.get(key, [])[:max_listed]
+
+    def total(key: str) -> int:
+        return len(fnd.get(key, []))
 
     doc: pf.ValidationResults = {
         "validated_at": pf.now_iso(),
@@ -212,7 +234,29 @@ def check(expected: Expected) -> ValidateResult:
         ],
         "message_content_mismatches": listed("message_content_mismatches"),
         "missing_media": listed("missing_media"),
+        "missing_chats_total": total("missing_chats"),
+        "missing_chats_truncated": total("missing_chats") > max_listed,
+        "missing_messages_total": total("missing_messages"),
+        "missing_messages_truncated": total("missing_messages") > max_listed,
+        "orphaned_chats_total": total("orphaned_chats"),
+        "orphaned_chats_truncated": total("orphaned_chats") > max_listed,
+        "orphaned_messages_total": total("orphaned_messages"),
+        "orphaned_messages_truncated": total("orphaned_messages") > max_listed,
+        "message_sender_mismatches_total": total("message_sender_mismatches"),
+        "message_sender_mismatches_truncated": total("message_sender_mismatches") > max_listed,
+        "message_content_mismatches_total": total("message_content_mismatches"),
+        "message_content_mismatches_truncated": total("message_content_mismatches") > max_listed,
+        "missing_media_total": total("missing_media"),
+        "missing_media_truncated": total("missing_media") > max_listed,
+        "max_listed": max_listed,
         "other_mismatches": {k: len(fnd.get(k, [])) for k in COUNTED_ONLY},
+        "changed_since_migration": {
+            "since": rec.since,
+            **{k: len(v) for k, v in rec.changed.items()},  # type: ignore[typeddict-item]
+        },
+        "legacy_messages_before_chat": rec.legacy_before_chat[:max_listed],
+        "legacy_messages_before_chat_total": len(rec.legacy_before_chat),
+        "legacy_messages_before_chat_truncated": len(rec.legacy_before_chat) > max_listed,
         "intentionally_skipped": {
             "chats": len(expected.chat_skips),
             "messages": sum(msg_skips.values()),
@@ -228,3 +272,30 @@ def check(expected: Expected) -> ValidateResult:
     }
     path = pf.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)
+
+
+def nothing_migrated(link: str) -> str:
+    """The first validation error when the dump's chats gave no chat to migrate: why, and what next."""
+    advice = {
+        "strict": "the plan's rule needs a chat's own booking_id; run `chatmigrate plan` to compare the link modes "
+                  "and `chatmigrate run --link recover` to link chats through booking.chat_id and their buyer and "
+                  "stylist",
+        "recover": "no chat links to a booking Phase 4 migrated; check bookings-created.json and `chatmigrate plan`",
+        "participants": "no chat has both its buyer and stylist in user-id-mapping.json; check Phase 1's mapping",
+    }.get(link, "run `chatmigrate plan` to compare the link modes")
+    return f"0 chats were migrated with --link {link} (so the SQL checks below that need rows fail): {advice}"
+
+
+SHOWN_IDS = 3
+_TIMELINE_CHECKS = ("message_timeline", "step2_messages_before_chat")
+
+
+def _legacy_timeline(x: suite.CheckResult, legacy: list[str]) -> suite.CheckResult:
+    """A 'messages created before their chat' warning, with the ids and whose fact it is."""
+    if x.check.id not in _TIMELINE_CHECKS or x.status != "WARNING" or not legacy:
+        return x
+    shown = ", ".join(legacy[:SHOWN_IDS]) + (f" and {len(legacy) - SHOWN_IDS:,} more" if len(legacy) > SHOWN_IDS
+                                              else "")
+    return replace(x, detail=f"{x.detail}; {len(legacy):,} message(s) are dated before their chat in the legacy "
+                             f"data itself ({shown}; all under legacy_messages_before_chat): a fact of the dump, "
+                             "kept as it is, not a migration error")
