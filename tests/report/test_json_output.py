@@ -73,7 +73,7 @@ def test_run_json_is_the_whole_stdout_and_the_report_shows_it(world: World, tmp_
     # the chat without a booking is 1 of 4 active chats: step 1's alert (threshold 1%) makes it a warning
     assert (p.figures["is_valid"], p.figures["rating"], p.figures["link_mode"]) == (
         "true", "pass with warnings", "strict")
-    assert [a for a in meta["alerts"] if "no migrated booking" in a] and "1 alerts from step 1" in p.text
+    assert [a for a in meta["alerts"] if "no booking in the legacy data" in a] and "1 alerts from step 1" in p.text
     assert p.figure("messages.source") == doc["validation"]["total_mysql_messages"] == 10
     assert p.figure("messages.migrated") == creation["successfully_created_messages"] == 8
     assert p.figure("chats.migrated") == creation["successfully_created_chats"] == 2
