@@ -29,6 +29,7 @@ from ..errors import (
     RowTooLargeError,
     TruncatedDumpError,
 )
+from . import engine
 from . import statements as st
 from .tokens import BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
 from .window import Mark, Window
@@ -62,6 +63,7 @@ class InsertReader(Window):
     wanted: frozenset[str] | None
     required: dict[str, tuple[str, ...]]  # table -> columns its rows must have
     _plans: dict[tuple[str, bytes | None], tuple[Any, ...]]
+    _native: engine.NativeParse | None  # the C tuple reader, None for the pure-Python engine
 
     def _require(self, table: str, names: list[str], mark: Mark) -> None:
         """The column contract: a table read for its rows has every column the caller needs."""
@@ -107,22 +109,40 @@ class InsertReader(Window):
         types = {c.name: c.type for c in info.columns}
         convs = [converter_for(types.get(n, "text")) for n in names]
         fast, build = fast_row(tuple(names), tuple(convs))
-        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match)
+        spec = (info.name, tuple(names), engine.kinds(convs), tuple(convs), Row)
+        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match, spec)
 
     def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter], fast_match: Any,
-                build: Any, general: Any) -> Iterator[list[Row]]:
+                build: Any, general: Any, spec: tuple[Any, ...]) -> Iterator[list[Row]]:
         """Yield the rows of one INSERT, in batches (one generator hop per batch, not per
-        row). Three paths, fastest first: the regex specialised to the column kinds, the
+        row). With the native engine, the C extension reads every tuple it is certain of
+        and stops before any other, which the Python paths below then read (or refuse).
+        Three Python paths, fastest first: the regex specialised to the column kinds, the
         general tuple regex, and the value-by-value scan (which also handles tuples cut by
         the end of the buffer, and errors). A batch holds only complete rows."""
         n = len(names)
         table = info.name
+        native = self._native
         buf, pos, base = self.buf, self.pos, self.base
         count = 0
         batch: list[Row] = []
         append = batch.append
         try:
             while True:
+                if native is not None:
+                    rows, pos, status = native(buf, pos, base, 512 - len(batch), spec)
+                    if rows:
+                        count += len(rows)
+                        batch += rows
+                    if status == 1:  # the statement's ';'
+                        break
+                    if status == 2:  # a full batch
+                        self.pos = pos
+                        yield batch
+                        batch = []
+                        append = batch.append
+                        continue
+                    # status 0: the tuple at pos is one for the Python paths
                 m = fast_match(buf, pos)
                 try:
                     if m is not None:
