@@ -79,16 +79,19 @@ class InsertReader(Window):
             raise MalformedStatementError(
                 "an INSERT statement whose table name or VALUES keyword cannot be read", **self._where(self.pos)
             )
-        table = st.unquote_identifier(m.group(1))
-        info = self.tables.setdefault(table, TableInfo(table))
-        info.inserts += 1
-        if self.wanted is not None and table not in self.wanted:
-            self._skip_statement(keep=False)
-            return
-        key = (table, m.group(2))
-        plan = self._plans.get(key)
-        if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
-            plan = self._plans[key] = self._plan(info, m.group(2))
+        try:
+            table = st.unquote_identifier(m.group(1))
+            info = self.tables.setdefault(table, TableInfo(table))
+            info.inserts += 1
+            if self.wanted is not None and table not in self.wanted:
+                self._skip_statement(keep=False)
+                return
+            key = (table, m.group(2))
+            plan = self._plans.get(key)
+            if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
+                plan = self._plans[key] = self._plan(info, m.group(2))
+        except st.BadName as exc:
+            raise MalformedStatementError(str(exc), **self._where(self.pos)) from None
         self.pos = m.end()
         yield from self._tuples(info, *plan[1:])
 

@@ -204,14 +204,18 @@ class DumpReader(InsertReader):
         self.pos = m.end()
 
     def _create_table(self, head: re.Match[bytes]) -> None:
-        name = st.unquote_identifier(head.group(1))
         mark = self._mark(self.pos)
-        text = self._skip_statement(keep=True)
-        body = st.table_body(text)
-        if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
-            return
+        try:
+            name = st.unquote_identifier(head.group(1))
+            text = self._skip_statement(keep=True)
+            body = st.table_body(text)
+            if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
+                return
+            columns = tuple(st.parse_columns(body))
+        except st.BadName as exc:
+            raise MalformedStatementError(str(exc), **self._at(mark)) from None
         info = self.tables.setdefault(name, TableInfo(name))
-        info.columns = tuple(st.parse_columns(body))
+        info.columns = columns
         info.create_line = self._at(mark)["line"]
         self._require(name, [c.name for c in info.columns], mark)
 

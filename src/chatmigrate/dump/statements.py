@@ -108,8 +108,15 @@ def skip_body_regex(delimiter: bytes = b";") -> re.Pattern[bytes]:
 SKIP_BODY_RE = skip_body_regex(b";")
 
 
+class BadName(ValueError):
+    """A table or column name whose bytes are not UTF-8 (the reader adds where)."""
+
+
 def unquote_identifier(raw: bytes) -> str:
-    text = raw.decode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadName("a table or column name that is not UTF-8 text") from None
     if text[:1] == "`":
         return text[1:-1].replace("``", "`")
     if text[:1] == '"':
@@ -192,9 +199,10 @@ def parse_columns(body: bytes) -> list[Column]:
         if m is None:
             continue
         word = m.group(0)
-        if word[:1] not in (b"`", b'"') and word.decode("utf-8").upper() in _NOT_COLUMNS:
+        name = unquote_identifier(word)
+        if word[:1] not in (b"`", b'"') and name.upper() in _NOT_COLUMNS:
             continue
         rest = part[m.end() :].decode("utf-8", errors="replace")
         t = _TYPE_RE.match(rest)
-        columns.append(Column(unquote_identifier(word), (t.group(1) if t else rest).strip()))
+        columns.append(Column(name, (t.group(1) if t else rest).strip()))
     return columns
