@@ -81,5 +81,5 @@ def kinds(convs: Sequence[Converter]) -> bytes:
     """One byte per column telling the extension how to read its values: ``t`` text,
     ``i`` integer, ``b`` bytes (read natively in their common forms), ``o`` other
     (every value goes through its Python converter)."""
-    codes = {to_text: b"t", to_int: b"i", to_bytes: b"b"}
+    codes: dict[Converter, bytes] = {to_text: b"t", to_int: b"i", to_bytes: b"b"}
     return b"".join(codes.get(c, b"o") for c in convs)
