@@ -2,10 +2,12 @@
 
 Owns: the column contract (``required_columns``: checked when a table's column list
 becomes known, before any of its rows is yielded), how to read a table's rows (computed
-once per table and column list, not per statement), the three tuple paths (a regex
-specialised to the column kinds, the general tuple regex, the value-by-value scan that
-also handles tuples cut by the end of the buffer), and the errors of a row (column
-count, conversion, text that is not UTF-8, a row over the size limit).
+once per table and column list, not per statement), the tuple paths (with the native
+engine the C extension's ``parse_tuples`` first, which hands back every tuple it is not
+certain of; then a regex specialised to the column kinds, the general tuple regex, the
+value-by-value scan that also handles tuples cut by the end of the buffer), and the
+errors of a row (column count, conversion, text that is not UTF-8, a row over the size
+limit), which only the Python paths raise.
 
 Does not own: the buffer (``window``), which statement is which (``reader``), the value
 grammar (``tokens``). Nothing here knows about chats.
