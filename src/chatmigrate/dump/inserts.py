@@ -92,8 +92,8 @@ class InsertReader(Window):
             plan = self._plans.get(key)
             if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
                 plan = self._plans[key] = self._plan(info, m.group(2))
-        except st.BadName as exc:
-            raise MalformedStatementError(str(exc), **self._where(self.pos)) from None
+        except UnicodeDecodeError:
+            raise MalformedStatementError(st.BAD_NAME, **self._where(self.pos)) from None
         self.pos = m.end()
         yield from self._tuples(info, *plan[1:])
 

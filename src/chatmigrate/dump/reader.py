@@ -212,8 +212,8 @@ class DumpReader(InsertReader):
             if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
                 return
             columns = tuple(st.parse_columns(body))
-        except st.BadName as exc:
-            raise MalformedStatementError(str(exc), **self._at(mark)) from None
+        except UnicodeDecodeError:
+            raise MalformedStatementError(st.BAD_NAME, **self._at(mark)) from None
         info = self.tables.setdefault(name, TableInfo(name))
         info.columns = columns
         info.create_line = self._at(mark)["line"]

@@ -108,15 +108,13 @@ def skip_body_regex(delimiter: bytes = b";") -> re.Pattern[bytes]:
 SKIP_BODY_RE = skip_body_regex(b";")
 
 
-class BadName(ValueError):
-    """A table or column name whose bytes are not UTF-8 (the reader adds where)."""
+BAD_NAME = "a table or column name that is not UTF-8 text"
 
 
 def unquote_identifier(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadName("a table or column name that is not UTF-8 text") from None
+    """The name a quoted or bare identifier stands for; UnicodeDecodeError if its bytes
+    are not UTF-8 (the reader refuses it as ``BAD_NAME``, with where)."""
+    text = raw.decode("utf-8")
     if text[:1] == "`":
         return text[1:-1].replace("``", "`")
     if text[:1] == '"':
