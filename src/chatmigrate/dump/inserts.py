@@ -65,6 +65,7 @@ class InsertReader(Window):
     wanted: frozenset[str] | None
     required: dict[str, tuple[str, ...]]  # table -> columns its rows must have
     _plans: dict[tuple[str, bytes | None], tuple[Any, ...]]
+    _names: dict[bytes, str]  # an INSERT's table name as written -> the name
     _native: engine.NativeParse | None  # the C tuple reader, None for the pure-Python engine
 
     def _require(self, table: str, names: list[str], mark: Mark) -> None:
@@ -82,8 +83,13 @@ class InsertReader(Window):
                 "an INSERT statement whose table name or VALUES keyword cannot be read", **self._where(self.pos)
             )
         try:
-            table = st.unquote_identifier(m.group(1))
-            info = self.tables.setdefault(table, TableInfo(table))
+            raw = m.group(1)
+            table = self._names.get(raw)  # one INSERT per row: name every table once, not per row
+            if table is None:
+                table = self._names[raw] = st.unquote_identifier(raw)
+            info = self.tables.get(table)
+            if info is None:
+                info = self.tables[table] = TableInfo(table)
             info.inserts += 1
             if self.wanted is not None and table not in self.wanted:
                 self._skip_statement(keep=False)

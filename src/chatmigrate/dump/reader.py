@@ -85,6 +85,7 @@ class DumpReader(InsertReader):
         super().__init__(os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<stream>",
                          progress, chunk_size, max_row_bytes)
         self._plans = {}
+        self._names = {}
         self.engine: Engine = choose_engine(engine)
         self._native = native_parse(self.engine)
         self._skip_native, self._count_newlines = native_helpers(self.engine)
