@@ -5,8 +5,10 @@
     python3 tasks.py test [ARGS...]   # create .venv, install chatmigrate + test deps, run pytest
     python3 tasks.py lint             # ruff (src, tests, bench) and mypy --strict (src)
 
-The virtual environment lives in .venv and is (re)installed whenever pyproject.toml
-changes. Everything else is ordinary: `.venv/bin/chatmigrate --help`.
+The virtual environment lives in .venv and is (re)installed whenever pyproject.toml,
+setup.py or the C extension's source changes (the editable install compiles
+chatmigrate.dump._native in place; without a C compiler it warns and the pure-Python
+reader runs). Everything else is ordinary: `.venv/bin/chatmigrate --help`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 def ensure_env(extras: str) -> None:
     stamp = VENV / f".installed-{extras}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # setup.py and the C source too: the editable install builds the extension in place
+    # (src/chatmigrate/dump/_native*.so), so a changed C file reinstalls, i.e. rebuilds it
+    build_inputs = ("pyproject.toml", "setup.py", "src/chatmigrate/dump/_native.c")
+    digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in build_inputs)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     if not (BIN / "python").exists():

@@ -1,16 +1,19 @@
 """Benchmark of the dump reader on a synthetic legacy dump (not part of the test suite).
 
 Owns: generating a dump with ``chatmigrate.synth`` into ``bench/out/`` (gitignored),
-timing ``scan_dump(path, ["chat", "message", "booking"])`` in a fresh Python process
-(so the peak RSS reported is the reader's alone, from the child's ``VmHWM``), printing
-MB/s, rows/s, peak RSS and dump size, and appending one JSON line per run to
-``bench/results.jsonl``. Generation also runs in its own process, so its speed
-(messages/s) and peak RSS are reported too.
+timing ``scan_dump(path, ["chat", "message", "booking"], engine=...)`` with each reader
+engine (the C extension ``native`` and the pure-Python ``python``), each in a fresh
+Python process (so the peak RSS reported is the reader's alone, from the child's
+``VmHWM``), printing MB/s, rows/s, peak RSS and dump size per engine, and appending one
+JSON line per run (both engines) to ``bench/results.jsonl``. ``--repeat N`` keeps the
+fastest of N processes per engine (the machine may be shared). Generation also runs in
+its own process, so its speed (messages/s) and peak RSS are reported too.
 
 Does not own: the reader or the generator; it only measures them.
 
     .venv/bin/python bench/bench_reader.py --messages 200000
-    .venv/bin/python bench/bench_reader.py --messages 200000 --layout mariadb
+    .venv/bin/python bench/bench_reader.py --messages 200000 --tables chat,message --repeat 3
+    .venv/bin/python bench/bench_reader.py --messages 200000 --layout mariadb --engines python
     .venv/bin/python bench/bench_reader.py --size-gb 1          # flat memory on ~1 GB
 """
 
@@ -55,11 +58,16 @@ from chatmigrate.dump import scan_dump
 args = json.loads(sys.argv[1])
 before = dict(hwm())["VmRSS"]
 t0 = time.perf_counter()
-reader = scan_dump(args["dump"], args["tables"])
+cpu0 = time.process_time()
+reader = scan_dump(args["dump"], args["tables"], engine=args["engine"])
 seconds = time.perf_counter() - t0
+cpu = time.process_time() - cpu0
 rows = {name: info.rows for name, info in reader.tables.items() if info.rows}
-print(json.dumps({"seconds": seconds, "rows": rows, "rss_before_mb": before, "completed": reader.completed,
-                  **dict(hwm())}))
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole process: start-up, imports and reading
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "process_cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "rows": rows, "rss_before_mb": before,
+                  "completed": reader.completed, "engine": reader.engine, **dict(hwm())}))
 """
 
 
@@ -90,6 +98,8 @@ def main() -> None:
     ap.add_argument("--tables", default="chat,message,booking", help="comma-separated, or 'all'")
     ap.add_argument("--reuse", action="store_true", help="keep an already generated dump with the same parameters")
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/results.jsonl")
+    ap.add_argument("--engines", default="native,python", help="reader engines to time, comma-separated")
+    ap.add_argument("--repeat", type=int, default=1, help="time each engine in N fresh processes, keep the fastest")
     opts = ap.parse_args()
 
     messages = opts.messages
@@ -112,16 +122,38 @@ def main() -> None:
         print("  reused the existing dump")
 
     tables = None if opts.tables == "all" else opts.tables.split(",")
-    print(f"reading with scan_dump(path, {tables}) in a fresh process ...", flush=True)
-    res = _child(READ_CHILD, {"dump": str(dump), "tables": tables})
-    rows = sum(res["rows"].values())
-    mb_s = size / res["seconds"] / 1e6
     print(f"  dump size   {size / 1e6:,.1f} MB")
-    print(f"  time        {res['seconds']:.2f} s")
-    print(f"  throughput  {mb_s:.1f} MB/s, {rows / res['seconds']:,.0f} rows/s ({rows:,} rows: {res['rows']})")
-    print(f"  peak RSS    {res['VmHWM']:.1f} MB (the process held {res['rss_before_mb']:.1f} MB before reading)")
-    if not res["completed"]:
-        print("  WARNING: the reader did not see the '-- Dump completed' trailer")
+    figures: dict[str, dict[str, Any]] = {}
+    for engine in opts.engines.split(","):
+        print(f"reading with scan_dump(path, {tables}, engine={engine!r}) in a fresh process"
+              f"{f' (fastest of {opts.repeat})' if opts.repeat > 1 else ''} ...", flush=True)
+        runs = [_child(READ_CHILD, {"dump": str(dump), "tables": tables, "engine": engine}) for _ in range(opts.repeat)]
+        res = min(runs, key=lambda r: r["seconds"])
+        cpu = min(r["cpu_seconds"] for r in runs)
+        process_cpu = min(r["process_cpu_seconds"] for r in runs)
+        rows = sum(res["rows"].values())
+        mb_s = size / res["seconds"] / 1e6
+        print(f"  time        {res['seconds']:.2f} s; CPU {cpu:.2f} s reading, {process_cpu:.2f} s the whole process")
+        print(f"  throughput  {mb_s:.1f} MB/s, {rows / res['seconds']:,.0f} rows/s ({rows:,} rows: {res['rows']})")
+        print(f"  per CPU s   {size / cpu / 1e6:.1f} MB/s reading, {size / process_cpu / 1e6:.1f} MB/s the whole process"
+              " (one core; what a shared machine's wall time hides)")
+        print(f"  peak RSS    {res['VmHWM']:.1f} MB (the process held {res['rss_before_mb']:.1f} MB before reading)")
+        if not res["completed"]:
+            print("  WARNING: the reader did not see the '-- Dump completed' trailer")
+        figures[res["engine"]] = {
+            "read_seconds": round(res["seconds"], 3),
+            "read_cpu_seconds": round(cpu, 3),
+            "process_cpu_seconds": round(process_cpu, 3),
+            "read_mb_per_cpu_s": round(size / cpu / 1e6, 1),
+            "process_mb_per_cpu_s": round(size / process_cpu / 1e6, 1),
+            "read_mb_per_s": round(mb_s, 1),
+            "read_rows_per_s": round(rows / res["seconds"]),
+            "read_peak_rss_mb": round(res["VmHWM"], 1),
+            "rss_before_read_mb": round(res["rss_before_mb"], 1),
+            "rows": res["rows"],
+        }
+    if "native" in figures and "python" in figures:
+        print(f"native / python: {figures['native']['read_mb_per_s'] / figures['python']['read_mb_per_s']:.1f}x")
 
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -130,13 +162,10 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
         "layout": opts.layout,
         "messages": messages,
+        "tables": tables,
         "dump_mb": round(size / 1e6, 1),
-        "read_seconds": round(res["seconds"], 3),
-        "read_mb_per_s": round(mb_s, 1),
-        "read_rows_per_s": round(rows / res["seconds"]),
-        "rows": res["rows"],
-        "read_peak_rss_mb": round(res["VmHWM"], 1),
-        "rss_before_read_mb": round(res["rss_before_mb"], 1),
+        "repeat": opts.repeat,
+        "engines": figures,
     }
     if gen:
         record.update(generate_seconds=round(gen["seconds"], 2),

@@ -140,6 +140,7 @@ def inspect(ctx: click.Context, dump: str, tables: tuple[str, ...], as_json: boo
             doc = {
                 "dump": dump,
                 "completed": reader.completed,
+                "reader": reader.engine,
                 "tables": {
                     n: {
                         "columns": [{"name": c.name, "type": c.type} for c in t.columns],

@@ -9,6 +9,7 @@ it. ``chatmigrate inspect --max-row-mb`` reaches the reader.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tracemalloc
@@ -77,13 +78,14 @@ def inspect(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_inspect_max_row_mb_reaches_the_reader(big_dumps) -> None:  # type: ignore[no-untyped-def]
+def test_inspect_max_row_mb_reaches_the_reader(big_dumps, engine: str) -> None:  # type: ignore[no-untyped-def]
     path = str(big_dumps["default"])
     refused = inspect(path, "-t", "attachment", "--max-row-mb", "4")
     assert refused.returncode == 2 and "--max-row-mb" in refused.stderr and "4 MB" in refused.stderr, refused.stderr
     read = inspect(path, "-t", "attachment", "--max-row-mb", "32", "--json")
     assert read.returncode == 0, read.stderr
     assert '"rows": 3' in read.stdout
+    assert json.loads(read.stdout)["reader"] == engine  # inspect --json names the engine that read the dump
     # the other tables are not held to the limit
     other = inspect(path, "-t", "message", "--max-row-mb", "1", "--json")
     assert other.returncode == 0 and '"rows": 60' in other.stdout, other.stderr

@@ -319,6 +319,27 @@ def test_malformed_insert(make_dump, statement: str) -> None:  # type: ignore[no
     assert isinstance(info.value, DumpError) and info.value.line == data[: data.index(b"INSERT")].count(b"\n") + 1
 
 
+@pytest.mark.parametrize(
+    ("statements", "problem"),
+    [
+        ([b"INSERT INTO `v\xff` VALUES (1);"], "a table or column name that is not UTF-8 text"),
+        ([b"CREATE TABLE `w\xff` (`id` int);"], "a table or column name that is not UTF-8 text"),
+        ([b"CREATE TABLE `w` (`id\xff` int);"], "a table or column name that is not UTF-8 text"),
+        ([b"INSERT INTO `v` (`id\xff`) VALUES (1);"], "a table or column name that is not UTF-8 text"),
+        ([b"CREATE TABLE `d` (`x` decimal(10,2));", b"INSERT INTO `d` VALUES ('\x80');"], "not a decimal number"),
+    ],
+    ids=["insert-table", "create-table", "create-column", "insert-column", "decimal-not-ascii"],
+)
+def test_bytes_that_are_not_text_where_text_must_be(make_dump, statements: list[bytes], problem: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by fuzzing: these raised a bare UnicodeDecodeError (a traceback) before."""
+    data = make_dump(*statements)
+    with pytest.raises(MalformedStatementError, match=problem) as info:
+        list(DumpReader(io.BytesIO(data)))
+    start = data.index(statements[-1])
+    assert start <= info.value.offset < start + len(statements[-1])  # type: ignore[operator]
+    assert info.value.line == data[:start].count(b"\n") + 1
+
+
 def test_a_table_created_again_is_read_with_its_new_columns() -> None:
     """Concatenated dumps re-create a table; each INSERT follows the CREATE TABLE before it
     (the reader caches how to read a table's rows, and must not reuse a stale plan)."""
@@ -343,3 +364,8 @@ def test_one_insert_per_row_reads_every_row() -> None:
     rows = [r.values for r in reader]
     assert rows == [{"a": i, "b": f"r{i};),("} for i in range(5000)]
     assert reader.tables["t"].inserts == 5000 and reader.completed
+
+
+def test_the_engine_fixture_selects_the_engine(engine: str) -> None:
+    """Every test here runs once per engine (tests/dump/conftest.py), and really with it."""
+    assert DumpReader(io.BytesIO(b"")).engine == engine

@@ -2,10 +2,12 @@
 
 Owns: the column contract (``required_columns``: checked when a table's column list
 becomes known, before any of its rows is yielded), how to read a table's rows (computed
-once per table and column list, not per statement), the three tuple paths (a regex
-specialised to the column kinds, the general tuple regex, the value-by-value scan that
-also handles tuples cut by the end of the buffer), and the errors of a row (column
-count, conversion, text that is not UTF-8, a row over the size limit).
+once per table and column list, not per statement), the tuple paths (with the native
+engine the C extension's ``parse_tuples`` first, which hands back every tuple it is not
+certain of; then a regex specialised to the column kinds, the general tuple regex, the
+value-by-value scan that also handles tuples cut by the end of the buffer), and the
+errors of a row (column count, conversion, text that is not UTF-8, a row over the size
+limit), which only the Python paths raise.
 
 Does not own: the buffer (``window``), which statement is which (``reader``), the value
 grammar (``tokens``). Nothing here knows about chats.
@@ -29,6 +31,7 @@ from ..errors import (
     RowTooLargeError,
     TruncatedDumpError,
 )
+from . import engine
 from . import statements as st
 from .tokens import BadText, Converter, converter_for, fast_row, scan_tuple, to_text, tuple_regex
 from .window import Mark, Window
@@ -62,6 +65,8 @@ class InsertReader(Window):
     wanted: frozenset[str] | None
     required: dict[str, tuple[str, ...]]  # table -> columns its rows must have
     _plans: dict[tuple[str, bytes | None], tuple[Any, ...]]
+    _names: dict[bytes, str]  # an INSERT's table name as written -> the name
+    _native: engine.NativeParse | None  # the C tuple reader, None for the pure-Python engine
 
     def _require(self, table: str, names: list[str], mark: Mark) -> None:
         """The column contract: a table read for its rows has every column the caller needs."""
@@ -77,16 +82,24 @@ class InsertReader(Window):
             raise MalformedStatementError(
                 "an INSERT statement whose table name or VALUES keyword cannot be read", **self._where(self.pos)
             )
-        table = st.unquote_identifier(m.group(1))
-        info = self.tables.setdefault(table, TableInfo(table))
-        info.inserts += 1
-        if self.wanted is not None and table not in self.wanted:
-            self._skip_statement(keep=False)
-            return
-        key = (table, m.group(2))
-        plan = self._plans.get(key)
-        if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
-            plan = self._plans[key] = self._plan(info, m.group(2))
+        try:
+            raw = m.group(1)
+            table = self._names.get(raw)  # one INSERT per row: name every table once, not per row
+            if table is None:
+                table = self._names[raw] = st.unquote_identifier(raw)
+            info = self.tables.get(table)
+            if info is None:
+                info = self.tables[table] = TableInfo(table)
+            info.inserts += 1
+            if self.wanted is not None and table not in self.wanted:
+                self._skip_statement(keep=False)
+                return
+            key = (table, m.group(2))
+            plan = self._plans.get(key)
+            if plan is None or plan[0] is not info.columns:  # first INSERT, or a new CREATE TABLE since
+                plan = self._plans[key] = self._plan(info, m.group(2))
+        except UnicodeDecodeError:
+            raise MalformedStatementError(st.BAD_NAME, **self._where(self.pos)) from None
         self.pos = m.end()
         yield from self._tuples(info, *plan[1:])
 
@@ -107,22 +120,40 @@ class InsertReader(Window):
         types = {c.name: c.type for c in info.columns}
         convs = [converter_for(types.get(n, "text")) for n in names]
         fast, build = fast_row(tuple(names), tuple(convs))
-        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match)
+        spec = (info.name, tuple(names), engine.kinds(convs), tuple(convs), Row)
+        return (info.columns, names, convs, fast.match, build, tuple_regex(len(names)).match, spec)
 
     def _tuples(self, info: TableInfo, names: list[str], convs: list[Converter], fast_match: Any,
-                build: Any, general: Any) -> Iterator[list[Row]]:
+                build: Any, general: Any, spec: tuple[Any, ...]) -> Iterator[list[Row]]:
         """Yield the rows of one INSERT, in batches (one generator hop per batch, not per
-        row). Three paths, fastest first: the regex specialised to the column kinds, the
+        row). With the native engine, the C extension reads every tuple it is certain of
+        and stops before any other, which the Python paths below then read (or refuse).
+        Three Python paths, fastest first: the regex specialised to the column kinds, the
         general tuple regex, and the value-by-value scan (which also handles tuples cut by
         the end of the buffer, and errors). A batch holds only complete rows."""
         n = len(names)
         table = info.name
+        native = self._native
         buf, pos, base = self.buf, self.pos, self.base
         count = 0
         batch: list[Row] = []
         append = batch.append
         try:
             while True:
+                if native is not None:
+                    rows, pos, status = native(buf, pos, base, 512 - len(batch), spec)
+                    if rows:
+                        count += len(rows)
+                        batch += rows
+                    if status == 1:  # the statement's ';'
+                        break
+                    if status == 2:  # a full batch
+                        self.pos = pos
+                        yield batch
+                        batch = []
+                        append = batch.append
+                        continue
+                    # status 0: the tuple at pos is one for the Python paths
                 m = fast_match(buf, pos)
                 try:
                     if m is not None:

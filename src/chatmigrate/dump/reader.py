@@ -39,6 +39,8 @@ from ..errors import (
 )
 from ..progress import NO_PROGRESS, Progress
 from . import statements as st
+from .engine import Engine, native_helpers, native_parse
+from .engine import choose as choose_engine
 from .inserts import InsertReader, Row, TableInfo
 from .source import open_source
 
@@ -57,7 +59,9 @@ class DumpReader(InsertReader):
     ``tables=None`` reads every table. After (or during) iteration, ``tables`` holds
     a :class:`TableInfo` for every table seen, and ``completed`` tells whether the
     dump ended with mysqldump's ``-- Dump completed`` trailer (a dump cut exactly
-    between two statements has no other symptom).
+    between two statements has no other symptom). ``engine`` says which tuple reader
+    runs: ``"native"`` (the C extension, the default where it is built) or ``"python"``
+    (the reference; forced by ``engine="python"`` or ``CHATMIGRATE_PURE_PYTHON=1``).
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class DumpReader(InsertReader):
         chunk_size: int = CHUNK_SIZE,
         max_row_bytes: int = MAX_ROW_BYTES,
         required_columns: Mapping[str, Collection[str]] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.source = source
         self.wanted = None if tables is None else frozenset(tables)
@@ -80,6 +85,10 @@ class DumpReader(InsertReader):
         super().__init__(os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<stream>",
                          progress, chunk_size, max_row_bytes)
         self._plans = {}
+        self._names = {}
+        self.engine: Engine = choose_engine(engine)
+        self._native = native_parse(self.engine)
+        self._skip_native, self._count_newlines = native_helpers(self.engine)
         self._count = 0  # statements seen (an empty or comment-only file is not a dump)
 
     # ------------------------------------------------------------------ driving
@@ -196,14 +205,18 @@ class DumpReader(InsertReader):
         self.pos = m.end()
 
     def _create_table(self, head: re.Match[bytes]) -> None:
-        name = st.unquote_identifier(head.group(1))
         mark = self._mark(self.pos)
-        text = self._skip_statement(keep=True)
-        body = st.table_body(text)
-        if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
-            return
+        try:
+            name = st.unquote_identifier(head.group(1))
+            text = self._skip_statement(keep=True)
+            body = st.table_body(text)
+            if body is None:  # CREATE TABLE ... LIKE / AS SELECT: no column list to learn
+                return
+            columns = tuple(st.parse_columns(body))
+        except UnicodeDecodeError:
+            raise MalformedStatementError(st.BAD_NAME, **self._at(mark)) from None
         info = self.tables.setdefault(name, TableInfo(name))
-        info.columns = tuple(st.parse_columns(body))
+        info.columns = columns
         info.create_line = self._at(mark)["line"]
         self._require(name, [c.name for c in info.columns], mark)
 
@@ -212,9 +225,10 @@ def read_rows(
     tables: Iterable[str] | None = None,
     *,
     progress: Progress = NO_PROGRESS,
+    engine: Engine | None = None,
 ) -> Iterator[Row]:
     """Yield every row of the wanted tables (all tables when ``None``), in file order."""
-    return iter(DumpReader(source, tables, progress=progress))
+    return iter(DumpReader(source, tables, progress=progress, engine=engine))
 
 
 def scan_dump(
@@ -223,9 +237,10 @@ def scan_dump(
     *,
     progress: Progress = NO_PROGRESS,
     max_row_bytes: int = MAX_ROW_BYTES,
+    engine: Engine | None = None,
 ) -> DumpReader:
     """Read a whole dump and return the reader, whose ``tables`` then hold counts."""
-    reader = DumpReader(source, tables, progress=progress, max_row_bytes=max_row_bytes)
+    reader = DumpReader(source, tables, progress=progress, max_row_bytes=max_row_bytes, engine=engine)
     for _ in reader:
         pass
     return reader

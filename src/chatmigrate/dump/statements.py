@@ -108,7 +108,12 @@ def skip_body_regex(delimiter: bytes = b";") -> re.Pattern[bytes]:
 SKIP_BODY_RE = skip_body_regex(b";")
 
 
+BAD_NAME = "a table or column name that is not UTF-8 text"
+
+
 def unquote_identifier(raw: bytes) -> str:
+    """The name a quoted or bare identifier stands for; UnicodeDecodeError if its bytes
+    are not UTF-8 (the reader refuses it as ``BAD_NAME``, with where)."""
     text = raw.decode("utf-8")
     if text[:1] == "`":
         return text[1:-1].replace("``", "`")
@@ -192,9 +197,10 @@ def parse_columns(body: bytes) -> list[Column]:
         if m is None:
             continue
         word = m.group(0)
-        if word[:1] not in (b"`", b'"') and word.decode("utf-8").upper() in _NOT_COLUMNS:
+        name = unquote_identifier(word)
+        if word[:1] not in (b"`", b'"') and name.upper() in _NOT_COLUMNS:
             continue
         rest = part[m.end() :].decode("utf-8", errors="replace")
         t = _TYPE_RE.match(rest)
-        columns.append(Column(unquote_identifier(word), (t.group(1) if t else rest).strip()))
+        columns.append(Column(name, (t.group(1) if t else rest).strip()))
     return columns

@@ -191,7 +191,11 @@ def to_int(raw: bytes) -> int | None:
 
 def to_decimal(raw: bytes) -> Decimal | None:
     b = string_bytes(raw)
-    return None if b is None else Decimal(b.decode("ascii"))
+    if b is None:
+        return None
+    if not b.isascii():  # not text to refuse as UTF-8 but a value that is no number
+        raise ValueError(f"not a decimal number: {b[:40]!r}")
+    return Decimal(b.decode("ascii"))
 
 
 def to_float(raw: bytes) -> float | None:

@@ -4,7 +4,8 @@ Owns: the byte buffer (memory stays at about two chunks plus the largest row of 
 read, however large the dump), line and byte-offset bookkeeping for errors (a cheap
 bookmark, its line counted only when an error needs it), and skipping one statement
 without parsing its values: in bounded memory, a quoted string of any size included
-(so the row size limit applies only to what is kept).
+(so the row size limit applies only to what is kept). With the native engine the skip
+regex and the newline count run in the C extension (same results, byte for byte).
 
 Does not own: which statements exist (``reader``), rows (``inserts``), opening and
 decompressing (``source``, whose damage it reports with the offset reached).
@@ -12,6 +13,7 @@ decompressing (``source``, whose damage it reports with the offset reached).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import RowTooLargeError, TruncatedDumpError
@@ -40,6 +42,9 @@ class Window:
         self._delim = b";"
         self._skip_re = st.SKIP_BODY_RE
         self._in: Input | None = None
+        # the C extension's equivalents of the skip regex and bytes.count (native engine)
+        self._skip_native: Callable[[bytes, int, bytes], int] | None = None
+        self._count_newlines: Callable[[bytes, int, int], int] | None = None
 
     def _fill(self) -> bool:
         """Drop the consumed prefix and append the next chunk; False at end of input."""
@@ -52,7 +57,7 @@ class Window:
             data = self._in.read(want)
         except SourceDamaged as exc:
             raise exc.error(**self._where(len(self.buf))) from exc.__cause__
-        self.lines += self.buf.count(b"\n", 0, keep)
+        self.lines += self._count_newlines(self.buf, 0, keep) if self._count_newlines else self.buf.count(b"\n", 0, keep)
         self.base += keep
         self.buf = self.buf[keep:] + data
         self.pos = 0
@@ -99,8 +104,10 @@ class Window:
         mark = self._mark(self.pos)
         p = self.pos
         while True:
-            m = self._skip_re.match(self.buf, p)
-            p = m.end()  # type: ignore[union-attr]
+            if self._skip_native is not None:
+                p = self._skip_native(self.buf, p, self._delim)
+            else:
+                p = self._skip_re.match(self.buf, p).end()  # type: ignore[union-attr]
             if self.buf.startswith(self._delim, p):
                 text = self.buf[self.pos : p] if keep else b""
                 self.pos = p + len(self._delim)

@@ -1,0 +1,24 @@
+"""Build of the optional C extension ``chatmigrate.dump._native`` (the dump reader's tuple loop).
+
+Everything else about the package is in pyproject.toml. The extension is optional: where no C
+compiler (or no Python headers) is found, setuptools warns "building optional extension failed"
+and the install succeeds; chatmigrate then uses its pure-Python reader (``DumpReader.engine``
+says which one runs).
+"""
+
+import os
+
+from setuptools import Extension, setup
+
+flags = [] if os.name == "nt" else ["-O2", "-Wall", "-Wextra"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "chatmigrate.dump._native",
+            ["src/chatmigrate/dump/_native.c"],
+            extra_compile_args=flags,
+            optional=True,
+        )
+    ]
+)
