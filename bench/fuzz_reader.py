@@ -1,7 +1,7 @@
 """Coverage-guided differential fuzzing of the dump reader's two engines with atheris.
 
 Owns: the fuzz target (an input becomes a one-table dump and a buffer size, see
-``tests/dump/differential.case_of``; it is read by the native and the pure-Python engine
+``tests/differential.case_of``; it is read by the native and the pure-Python engine
 and every observable result -- rows, offsets, error class, message, line, offset -- must be
 equal, and no exception but a DumpError may escape), and running it for a bounded time.
 The seed corpus is tests/dump/corpus/ (small, committed, replayed by the test suite);
@@ -24,12 +24,11 @@ import atheris
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests" / "dump"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 with atheris.instrument_imports():
-    from differential import case_of, outcome
-
     import chatmigrate.dump  # noqa: F401 - instrumented for coverage
+    from differential import case_of, outcome
 
 
 def one_input(data: bytes) -> None:
