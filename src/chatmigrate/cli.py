@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -357,6 +358,65 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
         return 0
 
     _run(ctx, go)
+
+
+# --------------------------------------------------------------------------- images
+
+storage_options = [
+    click.option("--bucket", default="chat-media", show_default=True, help="The Supabase Storage bucket."),
+    click.option("--storage-endpoint", envvar="CHATMIGRATE_STORAGE_ENDPOINT", metavar="URL",
+                 help="Supabase Storage's S3 endpoint (https://PROJECT.supabase.co/storage/v1/s3). "
+                      "Env: CHATMIGRATE_STORAGE_ENDPOINT. Keys: CHATMIGRATE_STORAGE_ACCESS_KEY_ID and "
+                      "CHATMIGRATE_STORAGE_SECRET_ACCESS_KEY (never shown)."),
+    click.option("--storage-region", envvar="CHATMIGRATE_STORAGE_REGION", metavar="REGION",
+                 help="Supabase Storage's S3 region. Env: CHATMIGRATE_STORAGE_REGION."),
+]
+copy_options = [
+    click.option("--source-endpoint", metavar="URL", default=None,
+                 help="Send the legacy S3 GetObject requests to this S3-compatible endpoint (credentials: the "
+                      "standard AWS chain)."),
+    click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Read the legacy objects from DIR/KEY instead of S3."),
+    click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True, help="Parallel copies."),
+    click.option("--max-image-bytes", type=click.IntRange(1), default=5 * 1024 * 1024, show_default=True,
+                 help="The bucket's size limit (Supabase's default for chat-media: 5 MB)."),
+    click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True,
+                 help="Seconds per storage request before it is retried."),
+]
+
+
+def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoint: str | None,
+                 storage_region: str | None, source_endpoint: str | None, source_dir: Path | None, workers: int,
+                 max_image_bytes: int, timeout: float) -> int:
+    from .cli_render import RichCopyProgress, print_images
+    from .steps.images import images as run_images
+    from .storage.checks import Limits
+    from .storage.target import StorageConfig
+
+    cfg = StorageConfig.from_options(storage_endpoint, storage_region, bucket, timeout)
+    res = run_images(temp_dir, database_url, cfg, source_endpoint=source_endpoint, source_dir=source_dir,
+                     workers=workers, limits=Limits(max_image_bytes), progress=RichCopyProgress())
+    print_images(res, cfg.scrub)
+    return 0 if res.success else 1
+
+
+@cli.command()
+@temp_option
+@url_option
+@_with(storage_options)
+@_with(copy_options)
+@click.pass_context
+def images(ctx: click.Context, /, temp_dir: Path, database_url: str, **kw: Any) -> None:
+    """Copy the migrated chat images from the legacy bucket to Supabase Storage → chat-images-copied.json."""
+    _run(ctx, lambda: _copy_images(temp_dir, database_url, **kw))
 
 
 # --------------------------------------------------------------------------- demo

@@ -34,9 +34,9 @@ from pgdb import PgDatabase, throwaway
 from synthfiles import fresh_temp_dir
 
 KEY_ID = "AKIAH9TESTKEYID00001"
-SECRET = "h9-secret-access-key-never-shown-0123456789"  # noqa: S105
+SECRET = "h9-secret-access-key-never-shown-0123456789"
 SOURCE_KEY_ID = "AKIAH9SOURCEKEY00002"
-SOURCE_SECRET = "h9-source-secret-never-shown-9876543210"  # noqa: S105
+SOURCE_SECRET = "h9-source-secret-never-shown-9876543210"
 
 
 def _free_port() -> int:
@@ -132,9 +132,15 @@ def image_world(postgres: Any, s3_server: S3Server, synth_world: Any, tmp_path: 
         media = pf.read_extracted(temp).media
         assert len(media) >= 20, "the world needs image messages"
         s3 = s3_server.client()
-        s3.create_bucket(Bucket=f"src-{tag}")
+        src = "nabostylisten"  # the synth URLs' bucket: emptied for each test (the tests run one at a time)
+        if src in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src):
+                for o in page.get("Contents", []):
+                    s3.delete_object(Bucket=src, Key=o["Key"])
+        else:
+            s3.create_bucket(Bucket=src)
         s3.create_bucket(Bucket=f"dst-{tag}")
-        world = ImageWorld(db, temp, media, f"src-{tag}", f"dst-{tag}", s3_server.endpoint)
+        world = ImageWorld(db, temp, media, src, f"dst-{tag}", s3_server.endpoint)
         for k, v in world.env().items():
             monkeypatch.setenv(k, v)
         yield world

@@ -71,4 +71,4 @@ def test_the_size_limit_is_five_mebibytes_by_default_and_inclusive():
     limits = Limits()
     assert limits.max_bytes == 5 * 1024 * 1024
     assert limits.size_problem(5 * 1024 * 1024) is None
-    assert "5,242,881 bytes is more than the bucket's limit of 5,242,880 bytes" == limits.size_problem(5 * 1024 * 1024 + 1)
+    assert limits.size_problem(5 * 1024 * 1024 + 1) == "5,242,881 bytes is more than the bucket's limit of 5,242,880 bytes"

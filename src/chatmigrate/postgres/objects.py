@@ -76,14 +76,15 @@ class Recorder:
         self._lock = threading.Lock()
 
     def record(self, key: str, size: int, md5: str, state: State) -> None:
-        """Record ``key``; a ``present`` record never downgrades one this tool copied."""
+        """Record ``key``. Found ``present`` where this tool had recorded ``pending`` (a stop between
+        the PUT and its record) or ``copied``, the object is this tool's: it stays ``copied``."""
         with self._lock:
             self.conn.execute(
                 "INSERT INTO chatmigrate.run_objects (run_id, bucket, key, bytes, md5, state) "
                 "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (bucket, key) DO UPDATE SET "
                 "bytes = EXCLUDED.bytes, md5 = EXCLUDED.md5, recorded_at = EXCLUDED.recorded_at, "
                 "state = CASE WHEN EXCLUDED.state = 'present' AND run_objects.state <> 'present' "
-                "THEN run_objects.state ELSE EXCLUDED.state END",
+                "THEN 'copied' ELSE EXCLUDED.state END",
                 (self.run_id, self.bucket, key, size, md5, state))
 
 
