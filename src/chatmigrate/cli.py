@@ -293,73 +293,6 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
     _run(ctx, go)
 
 
-@cli.command()
-@dump_option
-@temp_option
-@url_option
-@tz_option
-@rate_option
-@index_option
-@link_option
-@another_dump_option
-@click.pass_context
-def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool) -> None:
-    """Preflight, extract, create, indexes and validate, in one go."""
-    from .steps.run import run as run_all
-
-    def go() -> int:
-        res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
-                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link,
-                      allow_another_dump=allow_another_dump)
-        s = res.stats
-        verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
-        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
-                  f"wrote {safe(temp_dir / MIGRATION_STATS)}")
-        return 0 if res.success else 1
-
-    _run(ctx, go)
-
-
-@cli.command()
-@temp_option
-@url_option
-@click.option("--all", "everything", is_flag=True, help="The plan's full wipe: every chat, message and chat image.")
-@click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
-@click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
-              help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
-@click.pass_context
-def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool,
-             run_id: int | None) -> None:
-    """Delete exactly the rows one run wrote (the target's ledger), then its files."""
-    from .errors import UsageError
-    from .steps.rollback import count_everything
-    from .steps.rollback import rollback as run_rollback
-
-    def go() -> int:
-        if everything and run_id is not None:
-            raise UsageError("--all and --run exclude each other: --all deletes every chat, --run one run's rows.")
-        if everything and not yes:
-            n = count_everything(database_url)
-            what = (f"--all deletes every chat, message and chat image in the target: {n.chats:,} chats, "
-                    f"{n.messages:,} messages, {n.media:,} chat images")
-            if not sys.stdin.isatty():
-                raise UsageError(f"{what}; without a terminal to confirm, add --yes.")
-            if not click.confirm(what + ". Delete them?", default=False, err=True):
-                err.print("nothing was deleted.")
-                return 2
-        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id)
-        which = f"run {counts.run_id}: " if counts.run_id is not None else ""
-        out.print(f"{which}deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
-        if counts.kept_chats or counts.kept_messages:
-            out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
-                      "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
-        out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
-        return 0
-
-    _run(ctx, go)
-
-
 # --------------------------------------------------------------------------- images
 
 storage_options = [
@@ -393,15 +326,21 @@ def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
     return deco
 
 
+def _storage_config(kw: dict[str, Any]) -> Any:
+    from .storage.target import StorageConfig
+
+    return StorageConfig.from_options(kw["storage_endpoint"], kw["storage_region"], kw["bucket"], kw["timeout"])
+
+
 def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoint: str | None,
                  storage_region: str | None, source_endpoint: str | None, source_dir: Path | None, workers: int,
                  max_image_bytes: int, timeout: float) -> int:
     from .cli_render import RichCopyProgress, print_images
     from .steps.images import images as run_images
     from .storage.checks import Limits
-    from .storage.target import StorageConfig
 
-    cfg = StorageConfig.from_options(storage_endpoint, storage_region, bucket, timeout)
+    cfg = _storage_config({"bucket": bucket, "storage_endpoint": storage_endpoint,
+                           "storage_region": storage_region, "timeout": timeout})
     res = run_images(temp_dir, database_url, cfg, source_endpoint=source_endpoint, source_dir=source_dir,
                      workers=workers, limits=Limits(max_image_bytes), progress=RichCopyProgress())
     print_images(res, cfg.scrub)
@@ -417,6 +356,100 @@ def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoin
 def images(ctx: click.Context, /, temp_dir: Path, database_url: str, **kw: Any) -> None:
     """Copy the migrated chat images from the legacy bucket to Supabase Storage → chat-images-copied.json."""
     _run(ctx, lambda: _copy_images(temp_dir, database_url, **kw))
+
+
+@cli.command()
+@dump_option
+@temp_option
+@url_option
+@tz_option
+@rate_option
+@index_option
+@link_option
+@another_dump_option
+@click.option("--images", "with_images", is_flag=True,
+              help="Last step: copy the chat images to Supabase Storage (as `chatmigrate images`).")
+@_with(storage_options)
+@_with(copy_options)
+@click.pass_context
+def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
+        max_error_rate: float, skip_indexes: bool, link: LinkMode, allow_another_dump: bool, with_images: bool,
+        **image_kw: Any) -> None:
+    """Preflight, extract, create, indexes and validate, in one go (and, with --images, the images)."""
+    from .steps.run import run as run_all
+
+    def go() -> int:
+        if with_images:  # refused before anything is written: settings, then the bucket
+            from .steps.images import storage_preflight
+
+            storage_preflight(_storage_config(image_kw))
+        res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
+                      indexes=not skip_indexes, progress=RichProgress(), on_step=print_run_step, link=link,
+                      allow_another_dump=allow_another_dump)
+        s = res.stats
+        verdict = "[green]success[/]" if res.success else "[red]problems found[/]"
+        out.print(f"[bold]Phase 6 run[/]: {verdict} in {s['duration_seconds']:.1f} s; "
+                  f"wrote {safe(temp_dir / MIGRATION_STATS)}")
+        code = 0 if res.success else 1
+        if with_images:
+            code = max(code, _copy_images(temp_dir, database_url, **image_kw))
+        return code
+
+    _run(ctx, go)
+
+
+@cli.command()
+@temp_option
+@url_option
+@click.option("--all", "everything", is_flag=True, help="The plan's full wipe: every chat, message and chat image.")
+@click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
+@click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
+              help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
+@click.option("--images", "with_images", is_flag=True,
+              help="First delete the storage objects `chatmigrate images` copied for the run (never one it "
+                   "found already present); then the rows, unless the run is already rolled back.")
+@_with(storage_options)
+@click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, hidden=True)
+@click.pass_context
+def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everything: bool, yes: bool,
+             run_id: int | None, with_images: bool, **image_kw: Any) -> None:
+    """Delete exactly the rows one run wrote (the target's ledger), then its files."""
+    from .errors import UsageError
+    from .steps.rollback import count_everything
+    from .steps.rollback import rollback as run_rollback
+
+    def go() -> int:
+        if everything and run_id is not None:
+            raise UsageError("--all and --run exclude each other: --all deletes every chat, --run one run's rows.")
+        if with_images:
+            if everything:
+                raise UsageError("--images needs one run (--run ID or the temp dir's), not --all.")
+            from .steps.images import rollback_images
+
+            undone = rollback_images(temp_dir, database_url, _storage_config(image_kw), run_id)
+            out.print(f"run {undone.run_id}: deleted {undone.deleted:,} copied images from bucket "
+                      f"{safe(image_kw['bucket'])}; kept {undone.kept_present:,} that were there before")
+            if undone.rows_rolled_back:
+                return 0
+        if everything and not yes:
+            n = count_everything(database_url)
+            what = (f"--all deletes every chat, message and chat image in the target: {n.chats:,} chats, "
+                    f"{n.messages:,} messages, {n.media:,} chat images")
+            if not sys.stdin.isatty():
+                raise UsageError(f"{what}; without a terminal to confirm, add --yes.")
+            if not click.confirm(what + ". Delete them?", default=False, err=True):
+                err.print("nothing was deleted.")
+                return 2
+        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id)
+        which = f"run {counts.run_id}: " if counts.run_id is not None else ""
+        out.print(f"{which}deleted {counts.media:,} media, {counts.messages:,} messages, {counts.chats:,} chats")
+        if counts.kept_chats or counts.kept_messages:
+            out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
+                      "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
+        out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
+        return 0
+
+    _run(ctx, go)
 
 
 # --------------------------------------------------------------------------- demo

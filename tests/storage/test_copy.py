@@ -188,3 +188,52 @@ def test_no_secret_is_ever_printed_or_written(image_world, s3_server):
     for secret in (env[k] for k in env if k.endswith(('_KEY_ID', '_SECRET_ACCESS_KEY'))):
         assert not any(secret in t for t in texts), secret
     assert "every image with its outcome" in out
+
+
+def test_synth_writes_the_image_messages_objects_with_the_planned_failures(tmp_path):
+    from chatmigrate.storage.checks import sniff
+    from chatmigrate.synth import generate, read_truth
+
+    world = generate(tmp_path / "w", messages=3000, seed=4)
+    truth = read_truth(world.out_dir)["legacy_images"]
+    assert world.legacy_images is not None
+    files = {str(p.relative_to(world.legacy_images)): p.read_bytes()
+             for p in world.legacy_images.rglob("*") if p.is_file()}
+    assert len(files) == truth["written"] > 20 and len(truth["missing"]) == 3
+    assert {k.replace("Chat-Images//", "Chat-Images/") for k in truth["missing"]}.isdisjoint(files)
+    (big,), (html,) = truth["too_large"], truth["not_an_image"]
+    assert len(files[big.replace("//", "/")]) > 5 * 1024 * 1024 and sniff(files[html.replace("//", "/")][:16]) is None
+    kinds = {sniff(v[:16]) for k, v in files.items() if k not in (big.replace("//", "/"), html.replace("//", "/"))}
+    assert kinds >= {"image/jpeg", "image/png", "image/gif"} and None not in kinds
+
+
+def test_run_images_copies_as_its_last_step_and_rollback_images_undoes_it(image_world, s3_server, synth_world):
+    w = image_world
+    placed = place(w, s3_server)
+    env = {**os.environ, **w.env()}
+    common = ["--temp-dir", str(w.temp), "--database-url", w.db.url, "--bucket", w.target_bucket]
+    res = subprocess.run([sys.executable, "-m", "chatmigrate", "run", "--dump", str(synth_world.dump), *common,
+                          "--images", "--source-endpoint", s3_server.endpoint], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "every image is in place" in res.stdout and target_objects(w, s3_server) == placed
+    res = subprocess.run([sys.executable, "-m", "chatmigrate", "rollback", *common, "--images"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"deleted {len(placed):,} copied images" in res.stdout
+    assert target_objects(w, s3_server) == {} and w.db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
+
+
+def test_run_images_refuses_a_missing_bucket_before_writing_anything(image_world, s3_server, synth_world, tmp_path):
+    w = image_world
+    temp = tmp_path / "fresh"
+    temp.mkdir()
+    for name in ("user-id-mapping.json", "bookings-created.json"):
+        (temp / name).write_bytes((synth_world.temp_dir / name).read_bytes())
+    w.db.execute("DELETE FROM chatmigrate.run_rows; DELETE FROM media; DELETE FROM chat_messages; DELETE FROM chats")
+    res = subprocess.run([sys.executable, "-m", "chatmigrate", "run", "--dump", str(synth_world.dump),
+                          "--temp-dir", str(temp), "--database-url", w.db.url, "--bucket", "absent-h9", "--images",
+                          "--allow-another-dump"], env={**os.environ, **w.env()}, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 2 and "the bucket 'absent-h9' does not exist" in res.stderr
+    assert w.db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}

@@ -71,6 +71,11 @@ def _committed_run(conn: Any, url: str, run_id: int) -> None:
         raise LedgerError(f"run {run_id} is rolled back: its images are not copied; nothing was copied.")
 
 
+def storage_preflight(storage: StorageConfig) -> None:
+    """The target bucket exists and the keys open it (``run --images`` checks this before writing)."""
+    Target(storage).require_bucket()
+
+
 def make_source(source_endpoint: str | None, source_dir: Path | None, timeout: float) -> Source:
     if source_endpoint and source_dir:
         raise UsageError("--source-endpoint and --source-dir exclude each other: S3 requests, or files in a folder.")
@@ -186,6 +191,7 @@ class ImagesRollback:
     run_id: int
     deleted: int = 0
     kept_present: int = 0
+    rows_rolled_back: bool = False  # the run's rows are already rolled back (only its images were left)
 
 
 def rollback_images(temp_dir: Path, url: str, storage: StorageConfig, run_id: int | None = None) -> ImagesRollback:
@@ -194,6 +200,10 @@ def rollback_images(temp_dir: Path, url: str, storage: StorageConfig, run_id: in
     target = Target(storage)
     out = ImagesRollback(chosen)
     with db.connect(url, autocommit=True) as conn:
+        run = ledger.get(conn, chosen)
+        if run is None:
+            raise LedgerError(f"the target {db.redact(url)} has no ledger run {chosen}: nothing was deleted.")
+        out.rows_rolled_back = run.status != "committed"
         recs = objects.recorded(conn, chosen)
         if recs:
             target.require_bucket()

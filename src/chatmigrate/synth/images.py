@@ -22,6 +22,7 @@ from pathlib import Path
 from ..storage.checks import DEFAULT_MAX_BYTES
 from ..storage.source import SourceRef, parse_legacy_url
 
+LEGACY_BUCKET_DIR = "legacy-bucket"  # synth's folder: DIR/KEY of every image message
 GIF_1X1 = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 WEBP_1X1 = bytes.fromhex("524946461a000000574542505650384c0d0000002f0000001007101111888888fe0700")
 
@@ -108,4 +109,6 @@ def _too_large(name: str, max_bytes: int, seed: int) -> bytes:
     if name.lower().endswith(".png"):
         big = png(4, 4, seed)
         return big[:-12] + _chunk(b"tEXt", b"c\x00" + b"x" * (max_bytes + 1)) + big[-12:]
+    if name.lower().endswith((".gif", ".webp")):
+        return image_for(name, seed) + bytes(max_bytes + 1)  # the right magic bytes, too many of them
     return jpeg(max_bytes + 1024, seed)
