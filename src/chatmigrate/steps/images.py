@@ -2,7 +2,7 @@
 
 Owns: choosing the images (the ``chat_image`` media rows the ledger lists for the temp
 dir's run, each with its ``file_path`` as the key and the source URL from
-``chats-extracted.json``'s ``imageMessages``), wiring source, target, checks and the pool
+step 1's ``imageMessages``, read through ``planfiles``), wiring source, target, checks and the pool
 (``storage``), recording every object in ``chatmigrate.run_objects``, the report
 ``chat-images-copied.json`` (through ``planfiles``), :func:`verify` (every chat image of
 the run has its object with the source's size and MD5: ``images_missing``,

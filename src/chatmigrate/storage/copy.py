@@ -79,10 +79,6 @@ class _NoCopyProgress:
 NO_COPY_PROGRESS: CopyProgress = _NoCopyProgress()
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def transient(exc: BaseException) -> bool:
     """Worth another try: timeouts, lost connections, throttling and 5xx (after botocore's own retries)."""
     from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError, ResponseStreamingError
@@ -98,7 +94,8 @@ def transient(exc: BaseException) -> bool:
 
 
 def _spool(source: Source, ref: SourceRef, limits: Limits, spool_dir: Path | None) -> tuple[Any, int, str, bytes]:
-    """The object in a spooled file (rewound), its size, MD5 and first bytes."""
+    """The object in a spooled file (rewound), its size, MD5 and first bytes; (None, bytes read,
+    "", b"") as soon as more than the limit has been read."""
     fh = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=str(spool_dir) if spool_dir else None)  # noqa: SIM115 -- returned open
     try:
         h, size, head = hashlib.md5(usedforsecurity=False), 0, b""
@@ -106,7 +103,8 @@ def _spool(source: Source, ref: SourceRef, limits: Limits, spool_dir: Path | Non
             while block := body.read(64 * 1024):
                 size += len(block)
                 if size > limits.max_bytes:
-                    raise _TooLarge(size)
+                    fh.close()
+                    return None, size, "", b""
                 if len(head) < SNIFF_BYTES:
                     head += block[: SNIFF_BYTES - len(head)]
                 h.update(block)
@@ -140,9 +138,9 @@ def copy_one(job: ImageJob, source: Source, target: Target, recorder: Recorder, 
         fh, size, md5, head = _spool(source, ref, limits, spool_dir)
     except FileNotFoundError:
         return result("source_missing", f"no object {ref.key!r} in bucket {ref.bucket!r} ({source.where})")
-    except _TooLarge as exc:
-        return result("too_large", f"more than {int(exc.args[0]) - 1:,} bytes were read, beyond the bucket's "
-                                   f"limit of {limits.max_bytes:,} bytes (the source said {st.size:,})", st.size)
+    if fh is None:
+        return result("too_large", f"{size:,} bytes were read, beyond the bucket's limit of {limits.max_bytes:,} "
+                                   f"bytes (the source said {st.size:,})", st.size)
     with fh:
         ctype, type_reason = type_problem(head, job.key)
         if type_reason or ctype is None:
