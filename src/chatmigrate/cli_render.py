@@ -264,6 +264,8 @@ def print_demo(res: DemoResult, *, show_server: bool) -> None:
     out.print(t)
     print_plan(res.impact)
     out.print("  (chatmigrate plan; run with --link recover to migrate the conversations strict leaves behind)")
+    if res.images is not None:
+        print_images(res.images, str)
     ok = res.agrees and res.run.success
     s = res.run.stats
     out.print(

@@ -47,8 +47,8 @@ def type_problem(head: bytes, name: str) -> tuple[ImageType | None, str | None]:
     found = sniff(head)
     ext = extension(name)
     if found is None:
-        what = "empty" if not head else f"starts with bytes {head[:8].hex(' ')}"
-        return None, f"not a JPEG, PNG, WebP or GIF image (the content is {what})"
+        what = "it is empty" if not head else f"it starts with the bytes {head[:8].hex(' ')}"
+        return None, f"not a JPEG, PNG, WebP or GIF image ({what})"
     claimed = EXTENSIONS.get(ext)
     if claimed is None:
         return found, (f"the content is {found} but the name has "
