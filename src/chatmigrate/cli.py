@@ -352,10 +352,22 @@ def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoin
 @url_option
 @_with(storage_options)
 @_with(copy_options)
+@click.option("--verify", "verify_only", is_flag=True,
+              help="Copy nothing: check that every chat image of the run has its object with the source's size "
+                   "and MD5 (exit 1 if not).")
 @click.pass_context
-def images(ctx: click.Context, /, temp_dir: Path, database_url: str, **kw: Any) -> None:
+def images(ctx: click.Context, /, temp_dir: Path, database_url: str, verify_only: bool, **kw: Any) -> None:
     """Copy the migrated chat images from the legacy bucket to Supabase Storage → chat-images-copied.json."""
-    _run(ctx, lambda: _copy_images(temp_dir, database_url, **kw))
+
+    def check() -> int:
+        from .cli_render import print_images_check
+        from .steps.images import verify_run
+
+        res = verify_run(temp_dir, database_url, _storage_config(kw))
+        print_images_check(res)
+        return 0 if res.ok else 1
+
+    _run(ctx, check if verify_only else lambda: _copy_images(temp_dir, database_url, **kw))
 
 
 @cli.command()

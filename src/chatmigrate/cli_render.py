@@ -282,7 +282,7 @@ def print_demo(res: DemoResult, *, show_server: bool) -> None:
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .steps.images import ImagesResult
+    from .steps.images import ImagesCheck, ImagesResult
 
 
 class RichCopyProgress:
@@ -332,3 +332,14 @@ def print_images(res: ImagesResult, scrub: Callable[[str], str]) -> None:
         if len(bad) > 20:
             out.print(f"… and {len(bad) - 20:,} more")
     out.print(f"  every image with its outcome: {safe(res.report)}")
+
+
+def print_images_check(res: ImagesCheck) -> None:
+    verdict = "[green]every image is in place[/]" if res.ok else "[red]images are not in place[/]"
+    out.print(f"[bold]images check[/]: {verdict} — {res.in_place:,} of {res.expected:,} with the source's size and "
+              f"MD5; images_missing {len(res.images_missing):,}, images_mismatched {len(res.images_mismatched):,}, "
+              f"images_unverified (never copied) {len(res.images_unverified):,}")
+    for what, keys in (("missing", res.images_missing), ("mismatched", res.images_mismatched),
+                       ("unverified", res.images_unverified)):
+        for key in keys[:10]:
+            out.print(f"  {what}: {safe(key)}")

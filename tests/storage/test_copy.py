@@ -237,3 +237,22 @@ def test_run_images_refuses_a_missing_bucket_before_writing_anything(image_world
                          timeout=300)
     assert res.returncode == 2 and "the bucket 'absent-h9' does not exist" in res.stderr
     assert w.db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
+
+
+def test_images_verify_names_what_is_missing_or_changed(image_world, s3_server):
+    w = image_world
+    placed = place(w, s3_server)
+    images(w.temp, w.db.url, w.storage(), source_endpoint=s3_server.endpoint)
+    env = {**os.environ, **w.env()}
+    cmd = [sys.executable, "-m", "chatmigrate", "images", "--verify", "--temp-dir", str(w.temp),
+           "--database-url", w.db.url, "--bucket", w.target_bucket]
+    ok = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and f"{len(placed)} of {len(placed)} with the source's size and MD5" in ok.stdout
+    gone, changed = w.images[0].file_path, w.images[1].file_path
+    s3 = s3_server.client()
+    s3.delete_object(Bucket=w.target_bucket, Key=gone)
+    s3.put_object(Bucket=w.target_bucket, Key=changed, Body=placed[changed] + b"x")
+    check = verify(w.db.url, 1, w.storage())
+    assert check.images_missing == [gone] and check.images_mismatched == [changed] and not check.ok
+    bad = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and f"missing: {gone}" in bad.stdout and f"mismatched: {changed}" in bad.stdout

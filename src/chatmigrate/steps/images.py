@@ -134,12 +134,14 @@ def images(temp_dir: Path, url: str, storage: StorageConfig, *, source_endpoint:
     totals["bytes_copied"] = sum(r.bytes or 0 for r in results if r.outcome == "copied")
     seconds = time.monotonic() - started
     doc: dict[str, Any] = {
-        "copied_at": pf.now_iso(), "run_id": run_id, "bucket": storage.bucket, "endpoint": storage.endpoint,
+        "copied_at": pf.now_iso(), "run_id": run_id, "bucket": storage.bucket,
+        "endpoint": storage.scrub(storage.endpoint),
         "source": source.where, "workers": workers, "max_bytes": limits.max_bytes,
         "duration_seconds": round(seconds, 3), "success": all(r.outcome in IN_PLACE for r in results),
         "totals": totals,
         "images": [{"message_id": r.message_id, "source_url": r.source_url, "key": r.key, "outcome": r.outcome,
-                    "reason": r.reason, "bytes": r.bytes, "md5": r.md5} for r in results],
+                    "reason": storage.scrub(r.reason) if r.reason else None, "bytes": r.bytes, "md5": r.md5}
+                   for r in results],
     }
     report = pf.write_images_copied(temp_dir, doc)
     return ImagesResult(run_id, storage.bucket, results, totals, report, seconds)
@@ -184,6 +186,11 @@ def verify(url: str, run_id: int, storage: StorageConfig) -> ImagesCheck:
         else:
             out.in_place += 1
     return out
+
+
+def verify_run(temp_dir: Path, url: str, storage: StorageConfig) -> ImagesCheck:
+    """:func:`verify` for the run the temp dir names."""
+    return verify(url, _run_id(temp_dir), storage)
 
 
 @dataclass(slots=True)
