@@ -134,8 +134,9 @@ def _cli(world, *args, **kw):
 
 def test_kill_9_mid_copy_then_a_rerun_completes_with_no_corrupt_object(image_world, s3_server):
     w = image_world
-    placed = place(w, s3_server, override={m.message_id: jpeg(200_000 + i, i) if not m.file_path.endswith(".png")
-                                           else png(200, 200 + i, i) for i, m in enumerate(w.images)})
+    # ~200 KB each, of the type its name says (so that every one is copied)
+    placed = place(w, s3_server, override={m.message_id: image_for(m.file_path, i) + bytes(200_000 + i)
+                                           for i, m in enumerate(w.images)})
     proc = _cli(w, "--source-endpoint", s3_server.endpoint, "--workers", "2")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -152,7 +153,7 @@ def test_kill_9_mid_copy_then_a_rerun_completes_with_no_corrupt_object(image_wor
     assert all(placed[k] == v for k, v in partial.items())  # whatever is visible is whole
     again = _cli(w, "--source-endpoint", s3_server.endpoint)
     _out, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    assert again.returncode == 0, err + (w.temp / "chat-images-copied.json").read_text()
     assert target_objects(w, s3_server) == placed
     assert verify(w.db.url, 1, w.storage()).ok
 

@@ -37,8 +37,11 @@ MD5_METADATA = "md5"  # x-amz-meta-md5: the source's MD5, hex
 def client_config(timeout: float) -> Any:
     from botocore.config import Config
 
+    # checksums only where required: the PUT carries its own Content-MD5, and S3-compatible servers
+    # (Supabase Storage among them) need not accept the SDK's newer default trailing checksums
     return Config(connect_timeout=min(timeout, 10.0), read_timeout=timeout, max_pool_connections=64,
-                  retries={"max_attempts": 6, "mode": "standard"}, s3={"addressing_style": "path"})
+                  retries={"max_attempts": 6, "mode": "standard"}, s3={"addressing_style": "path"},
+                  request_checksum_calculation="when_required", response_checksum_validation="when_required")
 
 
 @dataclass(frozen=True, slots=True)
