@@ -14,6 +14,8 @@ Does not own: the storage calls (``storage``), the runs themselves (``ledger``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +25,7 @@ from . import ledger
 
 State = Literal["pending", "copied", "present"]
 _DDL_LOCK = 0x63686D6F  # pg_advisory_xact_lock key of this DDL ("chmo")
+_REPORT_LOCK = 0x63686D72  # pg_advisory_lock key while a run writes chat-images-copied.json ("chmr")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS chatmigrate.run_objects (
@@ -44,6 +47,18 @@ def ensure(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         if conn.execute("SELECT to_regclass('chatmigrate.run_objects') IS NULL").fetchone() == (True,):
             conn.execute(DDL)
+
+
+@contextmanager
+def report_lock(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Held while the report is written: two concurrent runs on one temp dir write it one after
+    the other (``safewrite`` removes a previous write's leftover temporary file, which must not
+    be another writer's live one)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (_REPORT_LOCK,))
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_REPORT_LOCK,))
 
 
 def exists(conn: psycopg.Connection[Any]) -> bool:

@@ -127,23 +127,24 @@ def images(temp_dir: Path, url: str, storage: StorageConfig, *, source_endpoint:
             exc.committed = (f"{copied:,} image(s) were copied before the stop (recorded in chatmigrate.run_objects; "  # type: ignore[attr-defined]
                              "every object is whole); re-run `chatmigrate images` to finish")
             raise
-    results.sort(key=lambda r: (r.message_id, r.key))
-    counts = Counter(r.outcome for r in results)
-    totals: dict[str, int] = {o: counts.get(o, 0) for o in OUTCOMES}
-    totals["images"] = len(results)
-    totals["bytes_copied"] = sum(r.bytes or 0 for r in results if r.outcome == "copied")
-    seconds = time.monotonic() - started
-    doc: dict[str, Any] = {
-        "copied_at": pf.now_iso(), "run_id": run_id, "bucket": storage.bucket,
-        "endpoint": storage.scrub(storage.endpoint),
-        "source": source.where, "workers": workers, "max_bytes": limits.max_bytes,
-        "duration_seconds": round(seconds, 3), "success": all(r.outcome in IN_PLACE for r in results),
-        "totals": totals,
-        "images": [{"message_id": r.message_id, "source_url": r.source_url, "key": r.key, "outcome": r.outcome,
-                    "reason": storage.scrub(r.reason) if r.reason else None, "bytes": r.bytes, "md5": r.md5}
-                   for r in results],
-    }
-    report = pf.write_images_copied(temp_dir, doc)
+        results.sort(key=lambda r: (r.message_id, r.key))
+        counts = Counter(r.outcome for r in results)
+        totals: dict[str, int] = {o: counts.get(o, 0) for o in OUTCOMES}
+        totals["images"] = len(results)
+        totals["bytes_copied"] = sum(r.bytes or 0 for r in results if r.outcome == "copied")
+        seconds = time.monotonic() - started
+        doc: dict[str, Any] = {
+            "copied_at": pf.now_iso(), "run_id": run_id, "bucket": storage.bucket,
+            "endpoint": storage.scrub(storage.endpoint),
+            "source": source.where, "workers": workers, "max_bytes": limits.max_bytes,
+            "duration_seconds": round(seconds, 3), "success": all(r.outcome in IN_PLACE for r in results),
+            "totals": totals,
+            "images": [{"message_id": r.message_id, "source_url": r.source_url, "key": r.key, "outcome": r.outcome,
+                        "reason": storage.scrub(r.reason) if r.reason else None, "bytes": r.bytes, "md5": r.md5}
+                       for r in results],
+        }
+        with objects.report_lock(conn):
+            report = pf.write_images_copied(temp_dir, doc)
     return ImagesResult(run_id, storage.bucket, results, totals, report, seconds)
 
 
