@@ -38,7 +38,7 @@ from chatmigrate.steps.create import create
 from chatmigrate.steps.extract import extract
 from chatmigrate.storage.source import parse_legacy_url
 from chatmigrate.synth import generate
-from chatmigrate.synth.images import jpeg, png
+from chatmigrate.synth.images import image_for, jpeg
 
 HERE = Path(__file__).resolve().parent
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -87,13 +87,9 @@ def main() -> None:
         for i, md in enumerate(media):
             ref = parse_legacy_url(md.source_url)
             assert not isinstance(ref, str)
-            data = png(4, 4, i) + bytes(size) if ref.key.endswith(".png") else jpeg(size, i)
-            if not ref.key.endswith((".png", ".jpeg")):
-                data = jpeg(size, i)
-                s3.put_object(Bucket="nabostylisten", Key=ref.key, Body=data)  # wrong_type for .gif/.webp
-            else:
-                s3.put_object(Bucket="nabostylisten", Key=ref.key, Body=data)
-                total += len(data)
+            data = jpeg(size, i) if ref.key.endswith((".jpeg", ".jpg")) else image_for(ref.key, i) + bytes(size)
+            s3.put_object(Bucket="nabostylisten", Key=ref.key, Body=data)
+            total += len(data)
         env = {**os.environ, "CHATMIGRATE_STORAGE_ENDPOINT": endpoint, "CHATMIGRATE_STORAGE_REGION": "us-east-1",
                "CHATMIGRATE_STORAGE_ACCESS_KEY_ID": "k", "CHATMIGRATE_STORAGE_SECRET_ACCESS_KEY": "s",
                "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
