@@ -355,6 +355,83 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
     _run(ctx, go)
 
 
+# --------------------------------------------------------------------------- images
+
+storage_options = [
+    click.option("--bucket", default="chat-media", show_default=True, help="The Supabase Storage bucket."),
+    click.option("--storage-endpoint", envvar="CHATMIGRATE_STORAGE_ENDPOINT", metavar="URL",
+                 help="Supabase Storage's S3 endpoint (https://PROJECT.supabase.co/storage/v1/s3). "
+                      "Env: CHATMIGRATE_STORAGE_ENDPOINT. Keys: CHATMIGRATE_STORAGE_ACCESS_KEY_ID and "
+                      "CHATMIGRATE_STORAGE_SECRET_ACCESS_KEY (never shown)."),
+    click.option("--storage-region", envvar="CHATMIGRATE_STORAGE_REGION", metavar="REGION",
+                 help="Supabase Storage's S3 region. Env: CHATMIGRATE_STORAGE_REGION."),
+]
+copy_options = [
+    click.option("--source-endpoint", metavar="URL", default=None,
+                 help="Send the legacy S3 GetObject requests to this S3-compatible endpoint (credentials: the "
+                      "standard AWS chain)."),
+    click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Read the legacy objects from DIR/KEY instead of S3."),
+    click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True, help="Parallel copies."),
+    click.option("--max-image-bytes", type=click.IntRange(1), default=5 * 1024 * 1024, show_default=True,
+                 help="The bucket's size limit (Supabase's default for chat-media: 5 MB)."),
+    click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True,
+                 help="Seconds per storage request before it is retried."),
+]
+
+
+def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+def _storage_config(kw: dict[str, Any]) -> Any:
+    from .storage.target import StorageConfig
+
+    return StorageConfig.from_options(kw["storage_endpoint"], kw["storage_region"], kw["bucket"], kw["timeout"])
+
+
+def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoint: str | None,
+                 storage_region: str | None, source_endpoint: str | None, source_dir: Path | None, workers: int,
+                 max_image_bytes: int, timeout: float) -> int:
+    from .cli_render import RichCopyProgress, print_images
+    from .steps.images import images as run_images
+    from .storage.checks import Limits
+
+    cfg = _storage_config({"bucket": bucket, "storage_endpoint": storage_endpoint,
+                           "storage_region": storage_region, "timeout": timeout})
+    res = run_images(temp_dir, database_url, cfg, source_endpoint=source_endpoint, source_dir=source_dir,
+                     workers=workers, limits=Limits(max_image_bytes), progress=RichCopyProgress())
+    print_images(res, cfg.scrub)
+    return 0 if res.success else 1
+
+
+@cli.command()
+@temp_option
+@url_option
+@_with(storage_options)
+@_with(copy_options)
+@click.option("--verify", "verify_only", is_flag=True,
+              help="Copy nothing: check that every chat image of the run has its object with the source's size "
+                   "and MD5 (exit 1 if not).")
+@click.pass_context
+def images(ctx: click.Context, /, temp_dir: Path, database_url: str, verify_only: bool, **kw: Any) -> None:
+    """Copy the migrated chat images from the legacy bucket to Supabase Storage → chat-images-copied.json."""
+
+    def check() -> int:
+        from .cli_render import print_images_check
+        from .steps.images import verify_run
+
+        res = verify_run(temp_dir, database_url, _storage_config(kw))
+        print_images_check(res)
+        return 0 if res.ok else 1
+
+    _run(ctx, check if verify_only else lambda: _copy_images(temp_dir, database_url, **kw))
+
+
 @cli.command()
 @dump_option
 @temp_option
@@ -364,15 +441,28 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 @index_option
 @link_option
 @another_dump_option
+@click.option("--images", "with_images", is_flag=True,
+              help="Last step: copy the chat images to Supabase Storage (as `chatmigrate images`).")
+@_with(storage_options)
+@_with(copy_options)
 @output_options
 @click.pass_context
-def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
-        max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool, as_json: bool,
-        quiet: bool) -> None:
-    """Preflight, extract, create, indexes and validate, in one go."""
+def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, source_timezone: str | None,
+        max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool, with_images: bool,
+        as_json: bool, quiet: bool, **image_kw: Any) -> None:
+    """Preflight, extract, create, indexes and validate, in one go (and, with --images, the images)."""
     from .steps.run import run as run_all
 
     def go() -> int:
+        if with_images and (as_json or quiet):
+            from .errors import UsageError
+
+            raise UsageError("run --images prints the images' outcome and cannot be combined with --json or "
+                             "--quiet yet: run `chatmigrate run --json`, then `chatmigrate images`.")
+        if with_images:  # refused before anything is written: settings, then the bucket
+            from .steps.images import storage_preflight
+
+            storage_preflight(_storage_config(image_kw))
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
                       indexes=not skip_indexes, progress=_progress(quiet),
                       on_step=None if as_json or quiet else print_run_step, link=link,
@@ -390,7 +480,10 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
         out.print(f"[bold]Phase 6 run[/], link mode {safe(res.extraction.mode.describe())}: {verdict} in "
                   f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)} and {safe(temp_dir / REPORT)}")
-        return 0 if res.success else 1
+        code = 0 if res.success else 1
+        if with_images:
+            code = max(code, _copy_images(temp_dir, database_url, **image_kw))
+        return code
 
     _run(ctx, go)
 
@@ -402,10 +495,15 @@ def run(ctx: click.Context, dump: str, temp_dir: Path, database_url: str, source
 @click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
 @click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
               help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
+@click.option("--images", "with_images", is_flag=True,
+              help="First delete the storage objects `chatmigrate images` copied for the run (never one it "
+                   "found already present); then the rows, unless the run is already rolled back.")
+@_with(storage_options)
+@click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, hidden=True)
 @output_options
 @click.pass_context
-def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: bool, yes: bool,
-             run_id: int | None, as_json: bool, quiet: bool) -> None:
+def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everything: bool, yes: bool,
+             run_id: int | None, with_images: bool, as_json: bool, quiet: bool, **image_kw: Any) -> None:
     """Delete exactly the rows one run wrote (the target's ledger), then its files."""
     from .errors import UsageError
     from .steps.rollback import count_everything
@@ -414,6 +512,16 @@ def rollback(ctx: click.Context, temp_dir: Path, database_url: str, everything: 
     def go() -> int:
         if everything and run_id is not None:
             raise UsageError("--all and --run exclude each other: --all deletes every chat, --run one run's rows.")
+        if with_images:
+            if everything:
+                raise UsageError("--images needs one run (--run ID or the temp dir's), not --all.")
+            from .steps.images import rollback_images
+
+            undone = rollback_images(temp_dir, database_url, _storage_config(image_kw), run_id)
+            out.print(f"run {undone.run_id}: deleted {undone.deleted:,} copied images from bucket "
+                      f"{safe(image_kw['bucket'])}; kept {undone.kept_present:,} that were there before")
+            if undone.rows_rolled_back:
+                return 0
         if everything and not yes:
             n = count_everything(database_url)
             what = (f"--all deletes every chat, message and chat image in the target: {n.chats:,} chats, "

@@ -296,6 +296,8 @@ def print_demo(res: DemoResult, *, show_server: bool) -> None:
     out.print(t)
     print_plan(res.impact)
     out.print("  (chatmigrate plan; run with --link recover to migrate the conversations strict leaves behind)")
+    if res.images is not None:
+        print_images(res.images, str)
     ok = res.agrees and res.run.success
     s = res.run.stats
     out.print(
@@ -305,3 +307,71 @@ def print_demo(res: DemoResult, *, show_server: bool) -> None:
     )
     if show_server:
         out.print(f"the embedded PostgreSQL keeps running: {safe(res.target)}")
+
+
+# --------------------------------------------------------------------------- chatmigrate images
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .steps.images import ImagesCheck, ImagesResult
+
+
+class RichCopyProgress:
+    """The image copy's bar: images done of total, and bytes/s copied (or log lines off a terminal)."""
+
+    def __init__(self, console: Console = err) -> None:
+        self.console = console
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def start_copy(self, total: int) -> None:
+        if not self.console.is_terminal:
+            self.console.print(f"… copying {total:,} chat images")
+            return
+        self._bar = Progress(TextColumn("copying images"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=self.console,
+                             transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("images", total=total, rate="")
+
+    def advance(self, images: int, nbytes: int) -> None:
+        if self._bar is not None:
+            elapsed = self._bar.tasks[0].elapsed or 0.0
+            rate = f"{nbytes / elapsed / 1e6:,.2f} MB/s, {images / elapsed:,.0f} images/s" if elapsed else ""
+            self._bar.update(self._task, completed=images, rate=rate)
+
+    def finish_copy(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def print_images(res: ImagesResult, scrub: Callable[[str], str]) -> None:
+    t = res.totals
+    verdict = "[green]every image is in place[/]" if res.success else "[red]some images are not in place[/]"
+    mb = t["bytes_copied"] / 1e6
+    out.print(f"[bold]images[/] (run {res.run_id}, bucket {safe(res.bucket)}): {verdict} — "
+              f"{t['copied']:,} copied ({mb:,.2f} MB), {t['present']:,} already present, "
+              f"{t['source_missing']:,} missing at the source, {t['too_large']:,} too large, "
+              f"{t['wrong_type']:,} of a wrong type, {t['failed']:,} failed, in {res.seconds:.1f} s")
+    bad = [r for r in res.results if r.outcome not in ("copied", "present")]
+    if bad:
+        table = Table("message", "outcome", "reason", title="images not copied", title_justify="left")
+        for r in bad[:20]:
+            table.add_row(safe(r.message_id), safe(r.outcome), safe(scrub(r.reason or "")))
+        out.print(table)
+        if len(bad) > 20:
+            out.print(f"… and {len(bad) - 20:,} more")
+    out.print(f"  every image with its outcome: {safe(res.report)}")
+
+
+def print_images_check(res: ImagesCheck) -> None:
+    verdict = "[green]every image is in place[/]" if res.ok else "[red]images are not in place[/]"
+    out.print(f"[bold]images check[/]: {verdict} — {res.in_place:,} of {res.expected:,} with the source's size and "
+              f"MD5; images_missing {len(res.images_missing):,}, images_mismatched {len(res.images_mismatched):,}, "
+              f"images_unverified (never copied) {len(res.images_unverified):,}")
+    for what, keys in (("missing", res.images_missing), ("mismatched", res.images_mismatched),
+                       ("unverified", res.images_unverified)):
+        for key in keys[:10]:
+            out.print(f"  {what}: {safe(key)}")

@@ -6,7 +6,9 @@ or a fresh ``chatmigrate_demo`` database -- or another name starting so, see
 target tables and seeding the Phase 1-4 rows, running Phase 6 (``steps.run``), and
 comparing the outcome with ``truth.json``, which the generator wrote by construction
 and which no migration code reads. Last, the impact report (``plan``) shows what link
-recovery would add to the plan's strict rules on the same world.
+recovery would add to the plan's strict rules on the same world. With moto installed
+(the demo extra), the world's images (``synth``'s legacy-bucket folder) are copied into
+a throw-away S3 server (``storage.throwaway``) and the outcomes compared with the truth.
 
 Does not own: printing (``cli``), any step's logic.
 """
@@ -42,6 +44,7 @@ class DemoResult:
     target: str  # redacted
     agreement: list[tuple[str, Any, Any]]  # (what, truth, migrated)
     impact: Impact  # chatmigrate plan on the same world: strict and recover side by side
+    images: Any = None  # steps.images.ImagesResult, when moto is installed
 
     @property
     def agrees(self) -> bool:
@@ -122,6 +125,33 @@ def demo(
         if on_step:
             on_step("target", db.redact(target))
         result = run(str(world.dump), world.temp_dir, target, progress=progress, on_step=on_step)
-    agreement = compare_with_truth(read_truth(world.truth), result)
+        copied = _demo_images(world, target)
+    truth = read_truth(world.truth)
+    agreement = compare_with_truth(truth, result)
+    if copied is not None:
+        agreement += compare_images(truth, copied)
     impact = plan(str(world.dump), world.temp_dir, progress=progress)
-    return DemoResult(world, result, db.redact(target), agreement, impact)
+    return DemoResult(world, result, db.redact(target), agreement, impact, copied)
+
+
+def _demo_images(world: SynthSummary, target: str) -> Any:
+    from .storage import throwaway
+
+    if not throwaway.available() or world.legacy_images is None:
+        return None
+    from .steps.images import images
+
+    with throwaway.moto_storage() as storage:
+        return images(world.temp_dir, target, storage, source_dir=world.legacy_images)
+
+
+def compare_images(truth: dict[str, Any], res: Any) -> list[tuple[str, Any, Any]]:
+    li = truth["legacy_images"]
+    t = res.totals
+    return [
+        ("images copied to storage", li["written"] - len(li["too_large"]) - len(li["not_an_image"]), t["copied"]),
+        ("images missing at the source", len(li["missing"]), t["source_missing"]),
+        ("images too large", len(li["too_large"]), t["too_large"]),
+        ("files that are not images", len(li["not_an_image"]), t["wrong_type"]),
+        ("images that failed", 0, t["failed"] + t["present"]),
+    ]

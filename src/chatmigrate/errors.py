@@ -2,7 +2,7 @@
 
 Owns: ``ChatmigrateError`` (the root) and every subclass, in sections: usage, phase
 files, the target database (``TargetError`` before connecting, the ``DatabaseError``
-family after), step outcomes (``ThresholdExceeded``), signals (``Terminated``) and the
+family after), object storage (``StorageError``), step outcomes (``ThresholdExceeded``), signals (``Terminated``) and the
 dump. Each subclass carries the context of the failure as attributes and builds its
 own one-sentence message from them: what went wrong, where, and what to do.
 
@@ -240,6 +240,33 @@ class CascadeRefused(ChatmigrateError):
             f"public.{table} that the ledger does not list (ON DELETE CASCADE); nothing was deleted -- "
             "check which app rows reference the migrated rows."
         )
+
+# --------------------------------------------------------------------------- storage (chat images)
+
+
+class StorageError(ChatmigrateError):
+    """Object storage (the legacy source or Supabase Storage) cannot be used as asked.
+
+    ``where`` names the endpoint or folder (never a key or secret); exit code 2: fix the
+    configuration or the bucket, then re-run (copied images are kept, the re-run resumes).
+    """
+
+    def __init__(self, where: str, problem: str, fix: str) -> None:
+        self.where, self.problem, self.fix = where, problem, fix
+        super().__init__(f"{where}: {problem}; {fix}.")
+
+
+class StorageBucketMissing(StorageError):
+    """The target bucket does not exist: chatmigrate never creates it silently."""
+
+    def __init__(self, where: str, bucket: str) -> None:
+        self.bucket = bucket
+        super().__init__(
+            where, f"the bucket {bucket!r} does not exist",
+            f"create it first (Supabase Studio → Storage → New bucket {bucket!r}, private, allowed types "
+            "image/jpeg, image/png, image/webp, image/gif, 5 MB limit), or pass --bucket NAME; nothing was copied",
+        )
+
 
 # --------------------------------------------------------------------------- dump
 

@@ -4,8 +4,8 @@ Owns: the inputs of Phases 1 and 4 (``user-id-mapping.json``, ``bookings-created
 step 1's ``chats-extracted.json``, ``skipped-chats.json`` and ``chat-links.json``, step 2's
 ``chats-created.json``, ``chat-creation-stats.json`` and ``failed-chats-creation.json``,
 step 3's ``chat-validation-results.json``, the run's ``phase-6-migration-stats.json`` and
-the plan's ``phase-6-impact.json``, and the HTML report ``phase-6-report.html`` (written here; its
-content is :mod:`.report`'s). Steps hand typed records and TypedDict documents to
+the plan's ``phase-6-impact.json``, the HTML report ``phase-6-report.html`` (written here; its
+content is :mod:`.report`'s), and ``chatmigrate images``' ``chat-images-copied.json``. Steps hand typed records and TypedDict documents to
 the writers here and get typed records back from the readers; no other module formats
 or parses these files.
 
@@ -60,9 +60,10 @@ MIGRATION_STATS = "phase-6-migration-stats.json"
 CHAT_LINKS = "chat-links.json"
 IMPACT = "phase-6-impact.json"
 REPORT = "phase-6-report.html"
+IMAGES_COPIED = "chat-images-copied.json"
 PHASE_OUTPUTS = (
     CHATS_EXTRACTED, SKIPPED_CHATS, CHAT_LINKS, CHATS_CREATED, CREATION_STATS, FAILED_CREATION,
-    VALIDATION_RESULTS, MIGRATION_STATS, REPORT,
+    VALIDATION_RESULTS, MIGRATION_STATS, REPORT, IMAGES_COPIED,
 )
 ADVICE_PHASE1 = "run Phase 1 (users) first, or point --temp-dir at the folder that holds its output"
 ADVICE_PHASE4 = "run Phase 4 (bookings) first, or point --temp-dir at the folder that holds its output"
@@ -524,3 +525,26 @@ def remove_phase_outputs(temp_dir: Path) -> list[str]:
             p.unlink(missing_ok=True)
             removed.append(name)
     return removed
+
+
+# --------------------------------------------------------------------------- chatmigrate images
+
+
+def write_images_copied(temp_dir: Path, doc: dict[str, Any]) -> Path:
+    """chat-images-copied.json: per image message_id, source_url, key, outcome, reason, bytes, md5; totals."""
+    path = temp_dir / IMAGES_COPIED
+    with atomic_text(path) as fh:
+        out = s.StreamedDoc(fh)
+        for name, value in doc.items():
+            if name != "images":
+                out.value(name, value)
+        out.begin_array("images")
+        for item in doc.get("images", []):
+            out.item(item)
+        out.end_array()
+        out.close()
+    return path
+
+
+def read_images_copied(temp_dir: Path) -> dict[str, Any]:
+    return read_json(temp_dir / IMAGES_COPIED, "the image copy report", "run `chatmigrate images` first")

@@ -28,6 +28,7 @@ from ..planfiles import write_bookings_created, write_user_mapping
 from ..progress import NO_PROGRESS, Progress
 from ..safewrite import atomic_bytes, atomic_text, write_text
 from . import model as m
+from .images import LEGACY_BUCKET_DIR, write_legacy_images
 from .messages import Tally, message_rows
 from .sqlfile import LAYOUTS, DumpWriter
 from .texts import NORWEGIAN, TRICKY, TextPool
@@ -52,6 +53,7 @@ class SynthSummary:
     processed_chats: int
     processed_messages: int
     dump_bytes: int
+    legacy_images: Path | None = None  # the image messages' objects, laid out like the legacy bucket (DIR/KEY)
 
 
 def read_truth(path: str | Path) -> dict[str, Any]:
@@ -100,12 +102,15 @@ def generate(
         writer.close()
     gen.write_people_files()
     truth = gen.truth(writer.rows, layout)
+    legacy = write_legacy_images(gen.tally.image_urls, out_dir / LEGACY_BUCKET_DIR, seed=seed)
+    truth["legacy_images"] = {"folder": LEGACY_BUCKET_DIR, "written": legacy.written, "missing": legacy.missing,
+                              "too_large": legacy.too_large, "not_an_image": legacy.not_an_image}
     write_text(out_dir / "truth.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     return SynthSummary(
         out_dir, out_dir / "legacy.sql", temp, seed_dir, out_dir / "truth.json", messages,
         writer.rows["chat"], writer.rows["booking"], truth["profiles"],
         truth["chats_by_fate"][m.PROCESSED], truth["messages_by_fate"][m.PROCESSED],
-        (out_dir / "legacy.sql").stat().st_size,
+        (out_dir / "legacy.sql").stat().st_size, out_dir / LEGACY_BUCKET_DIR,
     )
 
 

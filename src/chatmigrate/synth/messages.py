@@ -37,6 +37,7 @@ class Tally:
     with_nul: int = 0  # processed ones
     customer: int = 0
     stylist: int = 0
+    image_urls: list[str] = field(default_factory=list)  # the processed image messages' URLs (synth.images)
 
 
 def message_rows(w: m.World, pool: TextPool, tally: Tally, progress: Progress = NO_PROGRESS) -> Iterator[bytes]:
@@ -127,6 +128,8 @@ def message_rows(w: m.World, pool: TextPool, tally: Tally, progress: Progress = 
         else:
             processed += 1
             images += is_image
+            if is_image:
+                tally.image_urls.append(text.decode())
             buyer_msgs += is_from == b"buyer"
             with_nul += nul
         images_all += is_image

@@ -131,6 +131,7 @@ def email_for(first: str, last: str, tag: str) -> str:
 
 def image_url(chat_id: str, image_uuid: str, style: int) -> str:
     host, ext = S3_HOSTS[style & 1]
+    ext = {"0": ".webp", "1": ".gif"}.get(image_uuid[-1], ext)  # 1 in 16 each, by the uuid: no extra random draw
     return f"{host}{chat_id}/{image_uuid}{ext}"
 
 
