@@ -31,16 +31,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .. import errors as e
 from ..errors import TargetError as TargetError  # defined with every error; importable here
+from . import indexes
 
-INDEXES = (
-    ("idx_chats_booking_id", "chats", "(booking_id)", ""),
-    ("idx_chat_messages_chat_id", "chat_messages", "(chat_id)", ""),
-    ("idx_chat_messages_sender_id", "chat_messages", "(sender_id)", ""),
-    ("idx_chat_messages_created_at", "chat_messages", "(created_at)", ""),
-    ("idx_chats_created_at", "chats", "(created_at)", ""),
-    ("idx_chat_messages_read_status", "chat_messages", "(is_read, created_at)", ""),
-    ("idx_media_chat_message_id", "media", "(chat_message_id)", "WHERE media_type = 'chat_image'"),
-)
+INDEXES = indexes.INDEXES  # the plan's; ``indexes`` owns them
 
 # --------------------------------------------------------------------------- the URL and its password
 
@@ -338,23 +331,9 @@ def insert_triggers(conn: psycopg.Connection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
-def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[str]:
-    """The plan's indexes, IF NOT EXISTS; returns their names.
-
-    The later schema has no chats.booking_id (its UNIQUE (customer_id, stylist_id) indexes
-    the pair already), so idx_chats_booking_id is left out there.
-    """
-    built = []
-    for name, table, cols, where in INDEXES:
-        if chat_schema != "booking" and "booking_id" in cols:
-            continue
-        conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} {} {}").format(
-                sql.Identifier(name), sql.Identifier("public", table), sql.SQL(cols), sql.SQL(where)
-            )
-        )
-        built.append(name)
-    return built
+def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> indexes.IndexOutcome:
+    """The plan's indexes where no equivalent is in place (``indexes.create_plan_indexes``)."""
+    return indexes.create_plan_indexes(conn, chat_schema)
 
 
 def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:
