@@ -140,7 +140,7 @@ def _guard(conn: psycopg.Connection[Any], fks: list[ForeignKey], run_id: int | N
                                        for a, b in zip(fk.child_cols, fk.parent_cols, strict=True))
             join = sql.SQL("JOIN {} p ON {} JOIN {} d ON d.del AND d.id = p.id").format(
                 sql.Identifier(*fk.parent), on, parent_set)
-        own = sql.SQL("")
+        own: sql.Composable = sql.SQL("")
         if fk.child in SETS:  # its own rows that go too do not count
             own = sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM {} e WHERE e.id = c.id AND e.del)").format(
                 sql.Identifier(SETS[fk.child]))
@@ -163,7 +163,8 @@ def _sets(conn: psycopg.Connection[Any], run_id: int | None) -> None:
 
 def _delete(conn: psycopg.Connection[Any], table: str, temp: str, label: str, progress: Progress) -> tuple[int, int]:
     """Delete the set's rows batch by batch; (deleted, kept)."""
-    row = conn.execute(f"SELECT count(*) FILTER (WHERE del), count(*) FILTER (WHERE NOT del) FROM {temp}").fetchone()
+    row = conn.execute(sql.SQL("SELECT count(*) FILTER (WHERE del), count(*) FILTER (WHERE NOT del) FROM {}").format(
+        sql.Identifier(temp))).fetchone()
     assert row is not None
     todo, kept = int(row[0]), int(row[1])
     progress.start(label, todo)
@@ -202,12 +203,12 @@ def _indexes(conn: psycopg.Connection[Any], run_id: int | None, keep: bool, out:
 
 def _forget(conn: psycopg.Connection[Any], run_id: int | None) -> None:
     """The ledger keeps the rows that were kept (still the run's); the deleted ones, and any already gone, go."""
-    which = "run_id = %(run)s" if run_id is not None else "true"
+    which = "run_id = %(run)s" if run_id is not None else "true"  # constants only below
     for table, _temp, alias, kind, *_ in _STEPS:
-        conn.execute(f"DELETE FROM chatmigrate.run_rows r WHERE r.{which} AND r.kind = '{kind}' AND NOT EXISTS "  # noqa: S608
-                     f"(SELECT 1 FROM public.{table} {alias} WHERE {alias}.id = r.id)", {"run": run_id})
-    conn.execute("UPDATE chatmigrate.runs SET status = 'rolled back', rolled_back_at = clock_timestamp() "
-                 f"WHERE {which} AND status = 'committed'", {"run": run_id})
+        conn.execute(f"DELETE FROM chatmigrate.run_rows WHERE {which} AND kind = '{kind}' AND NOT EXISTS "  # noqa: S608
+                     f"(SELECT 1 FROM public.{table} {alias} WHERE {alias}.id = run_rows.id)", {"run": run_id})
+    done = "UPDATE chatmigrate.runs SET status = 'rolled back', rolled_back_at = clock_timestamp() WHERE "
+    conn.execute(done + which + " AND status = 'committed'", {"run": run_id})
 
 
 def _rollback(conn: psycopg.Connection[Any], run_id: int | None, keep_indexes: bool,
