@@ -84,6 +84,27 @@ def test_rollback_under_rls_that_hides_an_app_message_deletes_nothing(world: Wor
     assert pg.query("SELECT content FROM public.chat_messages") == [("privat",)]
 
 
+def test_a_role_that_does_not_own_the_tables_rolls_back_and_leaves_the_indexes(world: World) -> None:
+    pg = pg_of(world)  # it may not create the helper indexes nor drop the plan's: slower, and it says so
+    create(world.temp_dir, pg.url)
+    before = pg.index_names()
+    with pgroles.role(pg, *pgroles.REMOVER, attributes="BYPASSRLS") as role:
+        counts, removed = rollback(world.temp_dir, role.url)
+    assert (counts.chats, counts.messages, counts.media) == (3, 9, 3) and f.CHATS_CREATED in removed
+    assert sorted(counts.indexes_kept) == sorted(BUILT) and counts.indexes_dropped == []
+    assert pg.counts() == NONE and pg.index_names() == before
+
+
+def test_rollback_removes_the_indexes_create_built_and_only_those(world: World) -> None:
+    pg = pg_of(world)
+    before = pg.index_names()
+    create(world.temp_dir, pg.url)
+    assert pg.index_names() - before == BUILT
+    counts, _ = rollback(world.temp_dir, pg.url)
+    assert sorted(counts.indexes_dropped) == sorted(BUILT)
+    assert pg.index_names() == before  # chats_booking_id_key, the primary keys: as they were
+
+
 def test_a_delete_that_would_cascade_outside_the_ledger_is_undone(world: World) -> None:
     pg = pg_of(world)
     create(world.temp_dir, pg.url)
