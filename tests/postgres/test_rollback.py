@@ -265,7 +265,7 @@ def test_rollback_in_batches_reports_each_and_leaves_no_helper_index(target: Tar
     assert progress.tasks == [["rollback: finding the rows", None, "done"],
                               ["rollback: deleting chat images", 2, 1, 2, "done"],
                               ["rollback: deleting messages", 3, 1, 2, 3, "done"],
-                              ["rollback: deleting chats", 0, "done"]]
+                              ["rollback: deleting chats", 0, 0, "done"]]
     # the plan's partial media index cannot serve the cascade check: a plain one did, for the transaction
     assert progress.helpers == {"cm_rollback_media_chat_message_id", "cm_rollback_chat_messages_chat_id"}
     assert t.db.index_names() == indexes_before

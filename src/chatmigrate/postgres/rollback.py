@@ -171,7 +171,7 @@ def _delete(conn: psycopg.Connection[Any], table: str, temp: str, label: str, pr
     done = 0
     stmt = sql.SQL("DELETE FROM {} t USING {} d WHERE d.batch = %s AND t.id = d.id").format(
         sql.Identifier("public", table), sql.Identifier(temp))
-    for batch in range((todo + BATCH - 1) // BATCH):
+    for batch in range(max(1, (todo + BATCH - 1) // BATCH)):  # one DELETE even of none: statement triggers fire
         done += conn.execute(stmt, (batch,)).rowcount
         progress.update(done)
     progress.finish()
