@@ -292,18 +292,55 @@ def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate
 
 
 @cli.command()
-@url_option
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL", default=None,
+              help="Target PostgreSQL URL. Env: DATABASE_URL. Not needed with --indexes-sql.")
 @click.option("--chat-schema", type=click.Choice(["booking", "participants"]), default="booking", show_default=True,
               help="booking: chats.booking_id (the plan's schema); participants: the later chats keyed by "
                    "customer_id and stylist_id.")
+@click.option("--indexes-sql", is_flag=True,
+              help="Only print the plan's indexes as a Supabase migration file (supabase/migrations/"
+                   "<timestamp>_chat_indexes.sql), so that the app's schema owns them; nothing is connected to.")
 @click.pass_context
-def schema(ctx: click.Context, database_url: str, chat_schema: str) -> None:
+def schema(ctx: click.Context, database_url: str | None, chat_schema: str, indexes_sql: bool) -> None:
     """Create the target tables (Supabase shape) where absent: for demos and tests."""
-    from .postgres.db import create_schema, redact
+    from .errors import UsageError
 
     def go() -> int:
+        if indexes_sql:
+            from .postgres.indexes import migration_sql
+
+            click.echo(migration_sql(chat_schema), nl=False)
+            return 0
+        if not database_url:
+            raise UsageError("schema needs the target: pass --database-url or set DATABASE_URL "
+                             "(or --indexes-sql to print the indexes' migration file).")
+        from .postgres.db import create_schema, redact
+
         tables = create_schema(database_url, chat_schema)
         out.print(f"target {safe(redact(database_url))} has: {safe(', '.join(tables))}")
+        return 0
+
+    _run(ctx, go)
+
+
+@cli.command()
+@click.option("--from", "from_dir", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A `chatmigrate synth --out` folder (or its seed/ folder).")
+@url_option
+@click.option("--allow-existing", is_flag=True,
+              help="Load although the target already has profiles (rows already there are left as they are).")
+@click.pass_context
+def seed(ctx: click.Context, from_dir: Path, database_url: str, allow_existing: bool) -> None:
+    """Load a synth world's Phase 1-4 rows (auth users, profiles, bookings) into a test target."""
+    from .postgres.db import redact
+    from .postgres.seed import seed as load_seed
+
+    def go() -> int:
+        c = load_seed(database_url, from_dir, allow_existing=allow_existing)
+        auth = f"{c.auth_users:,} auth.users, " if c.auth_schema else "(no auth.users table: none needed), "
+        skipped = f"; {c.already_present:,} rows were already there" if c.already_present else ""
+        out.print(f"seeded {safe(redact(database_url))}: {auth}{c.profiles:,} profiles, {c.bookings:,} bookings"
+                  f"{skipped}")
         return 0
 
     _run(ctx, go)
@@ -491,8 +528,10 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
 @cli.command()
 @temp_option
 @url_option
-@click.option("--all", "everything", is_flag=True, help="The plan's full wipe: every chat, message and chat image.")
-@click.option("--yes", is_flag=True, help="Confirm --all without a prompt.")
+@click.option("--all", "everything", is_flag=True,
+              help="The plan's full wipe: every chat, message and chat image (not only one run's). Shows the "
+                   "counts and asks first; without a terminal it refuses unless --yes.")
+@click.option("--yes", is_flag=True, help="Confirm --all without the prompt.")
 @click.option("--run", "run_id", type=click.IntRange(1), default=None, metavar="ID",
               help="The ledger run to roll back (chatmigrate.runs); default: the run named by the temp dir.")
 @click.option("--images", "with_images", is_flag=True,
@@ -500,11 +539,18 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
                    "found already present); then the rows, unless the run is already rolled back.")
 @_with(storage_options)
 @click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, hidden=True)
+@click.option("--keep-indexes", is_flag=True,
+              help="Leave the plan's indexes the run created in place (default: drop them with its rows).")
 @output_options
 @click.pass_context
 def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everything: bool, yes: bool,
-             run_id: int | None, with_images: bool, as_json: bool, quiet: bool, **image_kw: Any) -> None:
-    """Delete exactly the rows one run wrote (the target's ledger), then its files."""
+             run_id: int | None, with_images: bool, keep_indexes: bool, as_json: bool, quiet: bool,
+             **image_kw: Any) -> None:
+    """Delete exactly the rows one run wrote (the target's ledger) and the indexes it created, then its files.
+
+    One transaction; a row the app has built on is kept, and if a delete would cascade into any row
+    the ledger does not list, nothing is deleted.
+    """
     from .errors import UsageError
     from .steps.rollback import count_everything
     from .steps.rollback import rollback as run_rollback
@@ -531,7 +577,8 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
             if not click.confirm(what + ". Delete them?", default=False, err=True):
                 err.print("nothing was deleted.")
                 return 2
-        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id)
+        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id,
+                                       keep_indexes=keep_indexes, progress=_progress(quiet))
         if as_json:
             _echo_json({"run_id": counts.run_id, "everything": everything,
                         "deleted": {"chats": counts.chats, "messages": counts.messages, "media": counts.media},
@@ -545,6 +592,11 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
         if counts.kept_chats or counts.kept_messages:
             out.print(f"[yellow]kept {counts.kept_chats:,} chats and {counts.kept_messages:,} messages that the "
                       "app has added rows to since the migration (deleting them would cascade to those rows)[/]")
+        if counts.indexes_dropped:
+            out.print(f"dropped the plan's indexes it had created: {safe(', '.join(counts.indexes_dropped))}")
+        if counts.indexes_kept:
+            out.print(f"kept the plan's indexes {safe(', '.join(counts.indexes_kept))} (--keep-indexes, a run still "
+                      "committed uses them, or the role does not own the table)")
         out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
         return 0
 
@@ -570,7 +622,7 @@ def report(ctx: click.Context, temp_dir: Path) -> None:
 
 @cli.command()
 @click.option("--out", "out_dir", default="synth-out", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for legacy.sql, temp/ (phase files), seed/ (target rows) and truth.json.")
+              help="Folder for legacy.sql, temp/ (phase files), seed/ (the target's Phase 1-4 rows: load them with `chatmigrate seed --from DIR`) and truth.json.")
 @click.option("--messages", default=10_000, show_default=True, type=click.IntRange(100), help="How many messages.")
 @click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same bytes.")
 @click.option("--layout", type=click.Choice(["mysql8", "mariadb", "single"]), default="mysql8", show_default=True,
@@ -580,13 +632,18 @@ def report(ctx: click.Context, temp_dir: Path) -> None:
               help="Where chats link bookings: chat.booking_id, or only booking.chat_id (like the known dump).")
 @click.pass_context
 def synth(ctx: click.Context, out_dir: Path, messages: int, seed: int, layout: str, links: str) -> None:
-    """Generate a synthetic legacy marketplace: a dump, the phase files and the truth."""
+    """Generate a synthetic legacy marketplace: a dump, the phase files, a target seed and the truth.
+
+    Then `chatmigrate schema` and `chatmigrate seed --from DIR` prepare a test target for `run`.
+    """
     from .synth import generate
 
     def go() -> int:
         w = generate(out_dir, messages=messages, seed=seed, layout=layout, links=links, progress=RichProgress())
         out.print(f"wrote {safe(w.dump)} ({w.dump_bytes / 1e6:,.1f} MB: {w.messages:,} messages, {w.chats:,} chats, "
                   f"{w.bookings:,} bookings), {safe(w.temp_dir)}/, {safe(w.seed_dir)}/ and {safe(w.truth)}")
+        out.print(f"a test target: chatmigrate schema --database-url URL; chatmigrate seed --from {safe(out_dir)} "
+                  "--database-url URL")
         return 0
 
     _run(ctx, go)

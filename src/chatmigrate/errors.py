@@ -233,11 +233,12 @@ class PreflightError(ChatmigrateError):
 class CascadeRefused(ChatmigrateError):
     """A delete would have removed rows the ledger does not list; nothing was deleted."""
 
-    def __init__(self, run_id: int, table: str, extra: int) -> None:
-        self.run_id, self.table, self.extra = run_id, table, extra
+    def __init__(self, run_id: int | None, table: str, extra: int) -> None:
+        self.run_id, self.table, self.extra = run_id, table, extra  # table: "schema.table"
+        what = f"rollback of run {run_id}" if run_id is not None else "rollback --all"
         super().__init__(
-            f"rollback of run {run_id} refused: deleting its rows would also remove {extra:,} row(s) of "
-            f"public.{table} that the ledger does not list (ON DELETE CASCADE); nothing was deleted -- "
+            f"{what} refused: deleting its rows would also remove {extra:,} row(s) of "
+            f"{table} that the ledger does not list (ON DELETE CASCADE); nothing was deleted -- "
             "check which app rows reference the migrated rows."
         )
 

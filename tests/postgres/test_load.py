@@ -286,6 +286,19 @@ def test_values_reach_the_target_exactly_as_staged(target: tuple[PgDatabase, See
         == [(md.owner_id, md.file_path, "chat_image", md.message_id)]
 
 
+def test_a_media_row_is_created_at_its_messages_time(target: tuple[PgDatabase, Seeded]) -> None:
+    db, s = target  # as the app writes it: with its message, not at the migration's time
+    c = chat(s.bookings[0])
+    image = message(c, s.stylist, content="", has_image=True, created_at="2021-06-30T17:45:12.123456Z")
+    load(db, {"chats": [c], "messages": [image], "media": [media(image)]})
+    # and for an image whose message is already present (a re-run that adds the media row)
+    later = message(c, s.customer, content="", has_image=True, created_at="2022-01-02T03:04:05Z")
+    load(db, {"chats": [c], "messages": [later], "media": []})
+    load(db, {"chats": [c], "messages": [later], "media": [media(later)]})
+    assert db.query("SELECT chat_message_id::text, created_at::text FROM public.media ORDER BY created_at") == [
+        (image.id, "2021-06-30 17:45:12.123456+00"), (later.id, "2022-01-02 03:04:05+00")]
+
+
 def test_a_load_rolled_back_before_commit_leaves_the_target_unchanged(target: tuple[PgDatabase, Seeded]) -> None:
     db, s = target
     before = db.snapshot()

@@ -6,8 +6,8 @@ Owns: reading the database URL with libpq's own parser and never showing its pas
 refused before connecting and never echoed), turning psycopg's errors raised after
 connecting into the ``errors.DatabaseError`` family by SQLSTATE (:func:`translate`,
 :func:`database_errors`), creating the Supabase-compatible tables (``schema.sql``) for
-demos and tests, seeding profiles and bookings from CSV files by COPY, and the plan's
-indexes.
+demos and tests; the plan's indexes are ``indexes``, the demo seed ``seed`` (re-exported
+here).
 
 Does not own: the migration steps (``load``, ``checks``, ``rollback``); the error
 classes and their wording (``chatmigrate.errors``).
@@ -15,7 +15,6 @@ classes and their wording (``chatmigrate.errors``).
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -26,21 +25,13 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import psycopg
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .. import errors as e
 from ..errors import TargetError as TargetError  # defined with every error; importable here
+from . import indexes
 
-INDEXES = (
-    ("idx_chats_booking_id", "chats", "(booking_id)", ""),
-    ("idx_chat_messages_chat_id", "chat_messages", "(chat_id)", ""),
-    ("idx_chat_messages_sender_id", "chat_messages", "(sender_id)", ""),
-    ("idx_chat_messages_created_at", "chat_messages", "(created_at)", ""),
-    ("idx_chats_created_at", "chats", "(created_at)", ""),
-    ("idx_chat_messages_read_status", "chat_messages", "(is_read, created_at)", ""),
-    ("idx_media_chat_message_id", "media", "(chat_message_id)", "WHERE media_type = 'chat_image'"),
-)
+INDEXES = indexes.INDEXES  # the plan's; ``indexes`` owns them
 
 # --------------------------------------------------------------------------- the URL and its password
 
@@ -338,44 +329,14 @@ def insert_triggers(conn: psycopg.Connection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
-def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[str]:
-    """The plan's indexes, IF NOT EXISTS; returns their names.
-
-    The later schema has no chats.booking_id (its UNIQUE (customer_id, stylist_id) indexes
-    the pair already), so idx_chats_booking_id is left out there.
-    """
-    built = []
-    for name, table, cols, where in INDEXES:
-        if chat_schema != "booking" and "booking_id" in cols:
-            continue
-        conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} {} {}").format(
-                sql.Identifier(name), sql.Identifier("public", table), sql.SQL(cols), sql.SQL(where)
-            )
-        )
-        built.append(name)
-    return built
+def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> indexes.IndexOutcome:
+    """The plan's indexes where no equivalent is in place (``indexes.create_plan_indexes``)."""
+    return indexes.create_plan_indexes(conn, chat_schema)
 
 
 def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:
-    """Load Phase 1-4 rows (profiles.csv, bookings.csv as written by ``synth``) by COPY."""
-    counts: dict[str, int] = {}
-    with connect(url) as conn, conn.transaction():
-        for table, extra in (("profiles", True), ("bookings", False)):
-            path = seed_dir / f"{table}.csv"
-            with open(path, newline="", encoding="utf-8") as fh:
-                reader = csv.reader(fh)
-                header = next(reader)
-                rows = list(reader)
-            if extra:  # every profile needs its auth.users row first
-                with conn.cursor().copy("COPY auth.users (id, email) FROM STDIN") as cp:
-                    id_i, email_i = header.index("id"), header.index("email")
-                    for row in rows:
-                        cp.write_row((row[id_i], row[email_i]))
-            cols = sql.SQL(", ").join(sql.Identifier(c) for c in header)
-            stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier("public", table), cols)
-            with conn.cursor().copy(stmt) as cp:
-                for row in rows:
-                    cp.write_row([v if v != "" else None for v in row])
-            counts[table] = len(rows)
-    return counts
+    """Load Phase 1-4 rows (profiles.csv, bookings.csv as written by ``synth``); see ``seed``."""
+    from .seed import seed
+
+    c = seed(url, seed_dir, allow_existing=True)
+    return {"profiles": c.profiles, "bookings": c.bookings}

@@ -155,8 +155,10 @@ INSERTS = (
     "INSERT INTO public.chat_messages (id, chat_id, sender_id, content, is_read, created_at) "
     "SELECT s.id, s.chat_id, s.sender_id, s.content, s.is_read, s.created_at FROM cm_stage_msg s "
     "JOIN cm_msg_outcome o ON o.ord = s.ord WHERE o.outcome = 'insert'",
-    "INSERT INTO public.media (id, owner_id, file_path, media_type, chat_message_id) "
-    "SELECT id, owner_id, file_path, 'chat_image', message_id FROM cm_stage_media WHERE outcome = 'insert'",
+    # created_at is its message's: the app writes the media row with its message
+    "INSERT INTO public.media (id, created_at, owner_id, file_path, media_type, chat_message_id) "
+    "SELECT s.id, m.created_at, s.owner_id, s.file_path, 'chat_image', s.message_id FROM cm_stage_media s "
+    "JOIN public.chat_messages m ON m.id = s.message_id WHERE s.outcome = 'insert'",
 )
 
 _TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}

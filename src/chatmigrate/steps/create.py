@@ -4,7 +4,8 @@ Owns: reading step 1's output as typed records (streamed), driving the
 :class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),
 and writing ``failed-chats-creation.json`` (when anything failed),
 ``chats-created.json`` (the rollback manifest: created and already-present ids) and
-``chat-creation-stats.json``; then the plan's indexes. The Phase 6 lock is held from
+``chat-creation-stats.json``; then the plan's indexes (only those no index in place
+serves already; the ones created are recorded in the run, so rollback removes them). The Phase 6 lock is held from
 before step 1's file is read to the end; the load claims its ledger run (``ledger``) and
 records every row in its transaction. After the commit, any failure says what is
 committed (:class:`LoadCommitted`) and the stats file is written anyway.
@@ -35,7 +36,7 @@ class CreateResult:
     counts: LoadCounts
     duration_seconds: float
     committed: bool
-    indexes: list[str]
+    indexes: list[str]  # the plan's indexes in place, by the name of the index serving each
     stats: pf.CreationStats
     failed_path: Path | None = None  # failed-chats-creation.json, when rows failed
     insert_triggers: list[str] = field(default_factory=list)  # fired for every inserted row
@@ -194,11 +195,10 @@ def create(
                              manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
             if indexes:  # after the load's commit, in a transaction of their own, the lock still held
                 what = "index creation"
-                with conn.transaction():
-                    before = {str(row[0]) for row in conn.execute(
-                        "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").fetchall()}
-                    built = db.create_indexes(conn, schema)
-                    ledger.record_indexes(conn, run_id, [n for n in built if n not in before])
+                with conn.transaction():  # only where no equivalent is in place; the ledger lists what it made
+                    made = db.create_indexes(conn, schema)
+                    ledger.record_indexes(conn, run_id, made.created)
+                    built = made.in_place
         except BaseException as exc:
             stats["indexes_built"] = False
             stats["error"] = f"{what} failed or was interrupted after the load's commit"

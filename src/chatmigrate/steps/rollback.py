@@ -19,6 +19,7 @@ from .. import planfiles as pf
 from ..errors import LedgerError, UsageError
 from ..postgres import db, ledger, lock, preflight
 from ..postgres.rollback import RollbackCounts, count_all, rollback_run, wipe_all
+from ..progress import NO_PROGRESS, Progress
 
 
 def _choose(temp_dir: Path, run_id: int | None) -> int:
@@ -45,22 +46,25 @@ def count_everything(url: str) -> RollbackCounts:
         return count_all(conn)
 
 
-def rollback(temp_dir: Path, url: str, *, everything: bool = False,
-             run_id: int | None = None) -> tuple[RollbackCounts, list[str]]:
-    """Undo Phase 6 in the target; returns the counts and the files removed."""
+def rollback(temp_dir: Path, url: str, *, everything: bool = False, run_id: int | None = None,
+             keep_indexes: bool = False, progress: Progress = NO_PROGRESS) -> tuple[RollbackCounts, list[str]]:
+    """Undo Phase 6 in the target; returns the counts and the files removed.
+
+    The plan's indexes the run created go with its rows unless ``keep_indexes``.
+    """
     chosen = None if everything else _choose(temp_dir, run_id)
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
         lock.hold(conn)  # held until the files are gone: a create waits, then sees them gone
         preflight.check(conn, "rollback")
         if chosen is None:
-            counts = wipe_all(conn)
+            counts = wipe_all(conn, keep_indexes=keep_indexes, progress=progress)
         else:
             if not ledger.exists(conn):
                 raise LedgerError(
                     f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
                     "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
-            counts = rollback_run(conn, chosen)
+            counts = rollback_run(conn, chosen, keep_indexes=keep_indexes, progress=progress)
         removed: list[str] = []
         if chosen is None or pf.read_created_run(temp_dir)[0] == chosen:
             removed = pf.remove_phase_outputs(temp_dir)
