@@ -50,9 +50,9 @@ def migrated(postgres: Any) -> Iterator[Migrated]:
                 "INSERT INTO public.chat_messages (id, chat_id, sender_id, content, is_read, created_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s)",
                 [(m.id, m.chat_id, m.sender_id, m.content, m.is_read, m.created_at) for m in msgs])
-            cur.executemany("INSERT INTO public.media (id, owner_id, file_path, media_type, chat_message_id)"
-                            " VALUES (%s, %s, %s, 'chat_image', %s)",
-                            [(md.id, md.owner_id, md.file_path, md.message_id) for md in planned])
+            cur.executemany("INSERT INTO public.media (id, owner_id, file_path, media_type, chat_message_id, created_at)"
+                            " VALUES (%s, %s, %s, 'chat_image', %s, %s)",  # created with its message, as create does
+                            [(md.id, md.owner_id, md.file_path, md.message_id, msgs[2].created_at) for md in planned])
         yield Migrated(db, s, [a, b, empty], msgs, planned)
 
 
@@ -112,6 +112,8 @@ DEFECTS = [
     ("message_timestamp_mismatches",  # one microsecond off
      "UPDATE public.chat_messages SET created_at = created_at - interval '1 microsecond' WHERE id = '{stylist_text}'",
      "{stylist_text}"),
+    ("media_timestamp_mismatches",  # the migration's time instead of the message's
+     "UPDATE public.media SET created_at = now() WHERE id = '{media}'", "{image}"),
     ("missing_media", "DELETE FROM public.media WHERE id = '{media}'", "{image}"),
     ("missing_media", "UPDATE public.media SET file_path = file_path || '.png' WHERE id = '{media}'", "{image}"),
     ("missing_media", "UPDATE public.media SET owner_id = '{stylist}' WHERE id = '{media}'", "{image}"),

@@ -53,6 +53,7 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("message_content_mismatches", "message(s) differ in content from the source"),
     Finding("message_read_mismatches", "message(s) differ in read status from the source"),
     Finding("message_timestamp_mismatches", "message(s) differ in created_at from the source"),
+    Finding("media_timestamp_mismatches", "chat image media row(s) have another created_at than their message"),
     Finding("orphaned_chats", "chat(s) have no booking"),
     Finding("orphaned_messages", "message(s) have no chat"),
 )
@@ -60,6 +61,7 @@ FINDING_KEYS: tuple[str, ...] = tuple(f.key for f in FINDINGS)
 # findings the results file gives as a count only, under other_mismatches
 COUNTED_ONLY: tuple[str, ...] = (
     "chat_timestamp_mismatches", "message_chat_mismatches", "message_read_mismatches", "message_timestamp_mismatches",
+    "media_timestamp_mismatches",
 )
 
 

@@ -58,6 +58,11 @@ QUERIES = {
                                "WHERE m.is_read <> e.is_read",
     "message_timestamp_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
                                     "WHERE m.created_at <> e.created_at",
+    # the app writes a message's media row with the message: its created_at is the message's
+    "media_timestamp_mismatches": "SELECT e.message_id FROM cm_exp_media e JOIN cm_exp_msg m ON m.id = e.message_id "
+                                  "JOIN public.media x ON x.chat_message_id = e.message_id "
+                                  "AND x.media_type = 'chat_image' AND x.file_path = e.file_path "
+                                  "WHERE x.created_at <> m.created_at ORDER BY e.message_id",
     "missing_media": "SELECT e.message_id FROM cm_exp_media e WHERE NOT EXISTS (SELECT 1 FROM public.media x "
                      "WHERE x.chat_message_id = e.message_id AND x.media_type = 'chat_image' "
                      "AND x.file_path = e.file_path AND x.owner_id = e.owner_id) ORDER BY e.message_id",
