@@ -14,13 +14,13 @@ import io
 from pathlib import Path
 
 import pytest
-from differential import COLUMN_TYPES, case_of, dump_of, outcome
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chatmigrate.dump import DumpReader, tokens
 from chatmigrate.dump import engine as engines
 from chatmigrate.errors import UsageError
+from differential import COLUMN_TYPES, case_of, dump_of, outcome
 
 needs_native = pytest.mark.skipif(not engines.native_available(), reason="the C extension is not built")
 
