@@ -57,6 +57,7 @@ def test_validate_with_storage_counts_every_image_and_a_missing_or_changed_one_m
     assert ok.returncode == 0, ok.stdout + ok.stderr
     doc = results(w)
     assert doc["is_valid"] is True and doc["validation_errors"] == []
+    assert f"{len(placed)} of {len(placed)} in place; missing 0, mismatched 0, never copied 0" in ok.stdout
     assert doc["images"] == f"checked in storage {w.endpoint} bucket {w.target_bucket}"
     assert (doc["images_checked"], doc["images_in_place"]) == (len(placed), len(placed))
     for key in ("images_missing", "images_mismatched", "images_unverified"):
@@ -72,7 +73,7 @@ def test_validate_with_storage_counts_every_image_and_a_missing_or_changed_one_m
     assert doc["is_valid"] is False and doc["images_checked"] == len(placed)
     assert (doc["images_missing"], doc["images_missing_total"]) == ([gone], 1)
     assert (doc["images_mismatched"], doc["images_mismatched_total"]) == ([changed], 1)
-    assert doc["images_in_place"] == len(placed) - 2
+    assert doc["images_in_place"] == len(placed) - 2 and "missing 1, mismatched 1" in bad.stdout
     (error,) = doc["validation_errors"]
     assert error.startswith(f"2 of {len(placed)} chat images are not in storage {w.endpoint}")
     assert "1 missing, 1 with another size or MD5" in error and "run `chatmigrate images`" in error
@@ -87,6 +88,7 @@ def test_validate_without_storage_says_the_images_were_not_checked_and_stays_val
     doc = results(w)
     assert doc["images"] == "not checked (no storage configured)" and doc["is_valid"] is True
     assert not [k for k in doc if k.startswith("images_")]
+    assert "chat images: not checked (no storage configured)" in res.stdout
 
 
 def test_validate_with_storage_refuses_a_missing_bucket_before_checking_anything(image_world, synth_world):
