@@ -346,6 +346,25 @@ def seed(ctx: click.Context, from_dir: Path, database_url: str, allow_existing: 
     _run(ctx, go)
 
 
+storage_options = [
+    click.option("--bucket", default="chat-media", show_default=True, help="The Supabase Storage bucket."),
+    click.option("--storage-endpoint", envvar="CHATMIGRATE_STORAGE_ENDPOINT", metavar="URL",
+                 help="Supabase Storage's S3 endpoint (https://PROJECT.supabase.co/storage/v1/s3). "
+                      "Env: CHATMIGRATE_STORAGE_ENDPOINT. Keys: CHATMIGRATE_STORAGE_ACCESS_KEY_ID and "
+                      "CHATMIGRATE_STORAGE_SECRET_ACCESS_KEY (never shown)."),
+    click.option("--storage-region", envvar="CHATMIGRATE_STORAGE_REGION", metavar="REGION",
+                 help="Supabase Storage's S3 region. Env: CHATMIGRATE_STORAGE_REGION."),
+]
+
+
+def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
 @cli.command()
 @click.option("--dump", envvar="MYSQL_DUMP_PATH", type=click.Path(dir_okay=False),
               help="The legacy mysqldump file. Env: MYSQL_DUMP_PATH.")
@@ -355,11 +374,13 @@ def seed(ctx: click.Context, from_dir: Path, database_url: str, allow_existing: 
 @click.option("--sql", "print_sql", is_flag=True,
               help="Only print the plan's SQL validation suite, for psql: for the target's chat schema with "
                    "--database-url, else both variants (psql picks the one that fits).")
+@_with(storage_options)
 @output_options
 @click.pass_context
-def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url: str | None,
-             source_timezone: str | None, print_sql: bool, as_json: bool, quiet: bool) -> None:
-    """Step 3: check every migrated row against the dump, and run the plan's SQL checks."""
+def validate(ctx: click.Context, /, dump: str | None, temp_dir: Path, database_url: str | None,
+             source_timezone: str | None, print_sql: bool, as_json: bool, quiet: bool, **storage_kw: Any) -> None:
+    """Step 3: check every migrated row against the dump, and run the plan's SQL checks (and, with storage
+    configured, the chat images' objects)."""
     from .errors import UsageError
 
     def go() -> int:
@@ -381,7 +402,9 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
             raise UsageError("validate needs the target: pass --database-url or set DATABASE_URL.")
         from .steps.validate import validate as run_validate
 
-        res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=_progress(quiet))
+        storage = _storage_if_configured(storage_kw)
+        res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=_progress(quiet),
+                           storage=storage)
         if as_json:
             _echo_json({**res.doc, "files": _files(temp_dir, results=res.path)})
         elif not quiet:
@@ -394,15 +417,6 @@ def validate(ctx: click.Context, dump: str | None, temp_dir: Path, database_url:
 
 # --------------------------------------------------------------------------- images
 
-storage_options = [
-    click.option("--bucket", default="chat-media", show_default=True, help="The Supabase Storage bucket."),
-    click.option("--storage-endpoint", envvar="CHATMIGRATE_STORAGE_ENDPOINT", metavar="URL",
-                 help="Supabase Storage's S3 endpoint (https://PROJECT.supabase.co/storage/v1/s3). "
-                      "Env: CHATMIGRATE_STORAGE_ENDPOINT. Keys: CHATMIGRATE_STORAGE_ACCESS_KEY_ID and "
-                      "CHATMIGRATE_STORAGE_SECRET_ACCESS_KEY (never shown)."),
-    click.option("--storage-region", envvar="CHATMIGRATE_STORAGE_REGION", metavar="REGION",
-                 help="Supabase Storage's S3 region. Env: CHATMIGRATE_STORAGE_REGION."),
-]
 copy_options = [
     click.option("--source-endpoint", metavar="URL", default=None,
                  help="Send the legacy S3 GetObject requests to this S3-compatible endpoint (credentials: the "
@@ -417,18 +431,22 @@ copy_options = [
 ]
 
 
-def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for opt in reversed(options):
-            fn = opt(fn)
-        return fn
-    return deco
-
-
 def _storage_config(kw: dict[str, Any]) -> Any:
     from .storage.target import StorageConfig
 
     return StorageConfig.from_options(kw["storage_endpoint"], kw["storage_region"], kw["bucket"], kw["timeout"])
+
+
+def _storage_if_configured(kw: dict[str, Any]) -> Any:
+    """The storage settings when an endpoint is given (option or env), else None; the bucket is checked here,
+    before any step runs."""
+    if not kw.get("storage_endpoint"):
+        return None
+    from .steps.images import storage_preflight
+
+    cfg = _storage_config({"timeout": 60.0, **kw})
+    storage_preflight(cfg)
+    return cfg
 
 
 def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoint: str | None,
@@ -500,10 +518,11 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
             from .steps.images import storage_preflight
 
             storage_preflight(_storage_config(image_kw))
+        storage = _storage_if_configured(image_kw)  # validation checks the images there too
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
                       indexes=not skip_indexes, progress=_progress(quiet),
                       on_step=None if as_json or quiet else print_run_step, link=link,
-                      allow_another_dump=allow_another_dump)
+                      allow_another_dump=allow_another_dump, storage=storage)
         s = res.stats
         if as_json:
             _echo_json({"success": res.success, "is_valid": res.validation.is_valid, "link_mode": s.get("link_mode"),

@@ -199,6 +199,15 @@ def print_create(res: CreateResult) -> None:
         out.print(f"  indexes ensured: {safe(', '.join(res.indexes))}")
 
 
+def _print_validated_images(d: Any) -> None:
+    if "images_checked" not in d:
+        out.print(f"  chat images: {safe(d.get('images', 'not checked'))}")
+        return
+    out.print(f"  chat images {safe(d['images'])}: {d['images_in_place']:,} of {d['images_checked']:,} in place; "
+              f"missing {d['images_missing_total']:,}, mismatched {d['images_mismatched_total']:,}, "
+              f"never copied {d['images_unverified_total']:,}")
+
+
 def print_validate(res: ValidateResult) -> None:
     d = res.doc
     verdict = "[green]is_valid: true[/]" if res.is_valid else "[red]is_valid: false[/]"
@@ -219,6 +228,7 @@ def print_validate(res: ValidateResult) -> None:
     if cut:
         out.print(f"  [dim]the results file lists the first {d['max_listed']:,} ids of {safe(', '.join(cut))} "
                   "(the counts above and its *_total fields are complete)[/]")
+    _print_validated_images(d)
     ch = d.get("changed_since_migration") or {}
     if any(ch.get(k) for k in ("messages_changed", "chats_updated", "app_messages")):
         out.print(

@@ -140,6 +140,20 @@ class ValidationResults(TypedDict):
     sql_checks: list[SqlCheck]
     sql_suite_status: str
     validation_errors: list[str]
+    # storage completeness (steps.validate_images): "not checked (no storage configured)", or where it was
+    # checked and the chat images' objects (missing or mismatched ones make is_valid false)
+    images: NotRequired[str]
+    images_checked: NotRequired[int]
+    images_in_place: NotRequired[int]
+    images_missing: NotRequired[list[str]]
+    images_missing_total: NotRequired[int]
+    images_missing_truncated: NotRequired[bool]
+    images_mismatched: NotRequired[list[str]]
+    images_mismatched_total: NotRequired[int]
+    images_mismatched_truncated: NotRequired[bool]
+    images_unverified: NotRequired[list[str]]  # never copied (no record of the source): reported, not an error
+    images_unverified_total: NotRequired[int]
+    images_unverified_truncated: NotRequired[bool]
 
 
 class MigrationStats(TypedDict, total=False):

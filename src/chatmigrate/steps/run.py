@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import planfiles as pf
 from ..errors import ChatmigrateError, LinkModeRefused
@@ -31,6 +31,9 @@ from .create import CreateResult, LoadCommitted, check_temp_dir_dump, committed_
 from .extract import ExtractResult, extract, load_phase_inputs
 from .modes import Mode, resolve
 from .validate import ValidateResult, check, stage
+
+if TYPE_CHECKING:
+    from ..storage.target import StorageConfig
 
 
 @dataclass(slots=True)
@@ -84,6 +87,7 @@ def run(
     on_step: Any = None,
     link: LinkMode | None = None,
     allow_another_dump: bool = False,
+    storage: StorageConfig | None = None,
 ) -> RunResult:
     """The whole phase. ``link`` None: the target's chat schema decides (participants when its
     chats are keyed by customer and stylist, else strict); a ``link`` the target cannot honour
@@ -132,7 +136,7 @@ def run(
         if on_step:
             on_step("creation", cr)
         try:
-            va = check(expected)
+            va = check(expected, storage=storage)
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise

@@ -23,7 +23,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import planfiles as pf
 from ..phase6 import records as r
@@ -34,6 +34,10 @@ from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
 from .modes import resolve
 from .options import Step1Options
+from .validate_images import image_fields
+
+if TYPE_CHECKING:
+    from ..storage.target import StorageConfig
 
 MAX_LISTED = 10_000  # ids listed per finding in the JSON; each list's *_total is always complete
 LISTED: tuple[str, ...] = ("missing_chats", "missing_messages", "orphaned_chats", "orphaned_messages",
@@ -103,9 +107,12 @@ def validate(
     source_tz: str | None = None,
     progress: Progress = NO_PROGRESS,
     max_listed: int = MAX_LISTED,
+    storage: StorageConfig | None = None,
 ) -> ValidateResult:
-    """Run step 3: stage what the target should hold, then check it; then phase-6-report.html."""
-    res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress), max_listed=max_listed)
+    """Run step 3: stage what the target should hold, then check it; then phase-6-report.html.
+    With ``storage``, the run's chat images are checked there too (``validate_images``)."""
+    res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress), max_listed=max_listed,
+                storage=storage)
     write_report(temp_dir)
     return res
 
@@ -161,7 +168,7 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
                     msg_skips, totals["messages"])
 
 
-def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult:
+def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageConfig | None = None) -> ValidateResult:
     """Second half of step 3: one read-only snapshot of the target against the staged rows,
     the plan's SQL suite alongside on a second connection sharing the snapshot."""
     errors: list[str] = []
@@ -205,6 +212,8 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
     failed_checks = [x for x in results if x.status in FAILING_VERDICTS]
     for x in failed_checks:
         errors.append(f"SQL check '{x.check.title}' {x.status}: {x.detail}")
+    stored, image_errors = image_fields(temp_dir, url, storage, max_listed)
+    errors.extend(image_errors)
     is_valid = rec.ok and not errors
 
     def listed(key: str) -> list[Any]:
@@ -270,6 +279,7 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED) -> ValidateResult
         "sql_suite_status": suite.overall(results),
         "validation_errors": errors,
     }
+    cast(dict[str, Any], doc).update(stored)  # the image fields (NotRequired in ValidationResults)
     path = pf.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)
 
