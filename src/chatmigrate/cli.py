@@ -598,7 +598,9 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
         if counts.indexes_kept:
             out.print(f"kept the plan's indexes {safe(', '.join(counts.indexes_kept))} (--keep-indexes, a run still "
                       "committed uses them, or the role does not own the table)")
-        if files.folder is None:
+        if files.folder is None and not temp_dir.is_dir():
+            out.print(f"no temp dir {safe(temp_dir)}: no files to keep")
+        elif files.folder is None:
             out.print(f"left the files in {safe(temp_dir)} in place: they are not run {counts.run_id}'s")
         else:
             out.print(f"moved {safe(', '.join(files.moved)) if files.moved else 'no files'} and wrote "

@@ -22,6 +22,7 @@ Does not own: what goes into the files (rules, steps), any database work.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -528,10 +529,12 @@ def new_rollback_folder(temp_dir: Path, label: str) -> Path:
     try:
         return new_private_dir(temp_dir, ROLLED_BACK, name)
     except OSError as e:
-        where = temp_dir / ROLLED_BACK / name
-        raise PhaseFileError(where, f"cannot be created as a new private folder ({e.strerror or e}: a folder, "
-                                    "file or symbolic link is already there)",
-                             "nothing was deleted; remove or rename that path and run rollback again") from None
+        planted = isinstance(e, FileExistsError) or e.errno in (errno.ELOOP, errno.ENOTDIR)
+        why = " (a folder, file or symbolic link is already there)" if planted else ""
+        raise PhaseFileError(temp_dir / ROLLED_BACK / name,
+                             f"cannot be created as a new private folder: {e.strerror or e}{why}",
+                             "nothing was deleted; remove or rename that path (or fix the temp dir) and run "
+                             "rollback again") from None
 
 
 def move_phase_outputs(temp_dir: Path, folder: Path) -> list[str]:

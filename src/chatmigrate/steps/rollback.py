@@ -43,7 +43,8 @@ def _choose(temp_dir: Path, run_id: int | None) -> int:
 
 @dataclass(slots=True)
 class RolledBackFiles:
-    """Where this phase's files went: ``folder`` is None when the run is not the temp dir's (nothing moved)."""
+    """Where this phase's files went: ``folder`` is None when the run is not the temp dir's, or there is
+    no temp dir (``--all``): nothing moved."""
 
     folder: Path | None = None
     moved: list[str] = field(default_factory=list)
@@ -80,7 +81,7 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False, run_id: int 
                 f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
                 "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
         files = RolledBackFiles()
-        if chosen is None or pf.read_created_run(temp_dir)[0] == chosen:
+        if temp_dir.is_dir() and (chosen is None or pf.read_created_run(temp_dir)[0] == chosen):
             files.folder = pf.new_rollback_folder(temp_dir, "all" if chosen is None else f"run-{chosen}")
         try:
             if chosen is None:
