@@ -46,7 +46,7 @@ from .cli_render import (
 )
 from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
 from .phase6.kinds import LinkMode
-from .planfiles import MIGRATION_STATS, REPORT
+from .planfiles import MIGRATION_STATS, REPORT, ROLLBACK_RECORD
 from .progress import NO_PROGRESS, Progress
 
 
@@ -565,7 +565,7 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
 def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everything: bool, yes: bool,
              run_id: int | None, with_images: bool, keep_indexes: bool, as_json: bool, quiet: bool,
              **image_kw: Any) -> None:
-    """Delete exactly the rows one run wrote (the target's ledger) and the indexes it created, then its files.
+    """Delete exactly the rows one run wrote (the target's ledger) and the indexes it created; keep its files aside.
 
     One transaction; a row the app has built on is kept, and if a delete would cascade into any row
     the ledger does not list, nothing is deleted.
@@ -596,13 +596,14 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
             if not click.confirm(what + ". Delete them?", default=False, err=True):
                 err.print("nothing was deleted.")
                 return 2
-        counts, removed = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id,
+        counts, files = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id,
                                        keep_indexes=keep_indexes, progress=_progress(quiet))
         if as_json:
             _echo_json({"run_id": counts.run_id, "everything": everything,
                         "deleted": {"chats": counts.chats, "messages": counts.messages, "media": counts.media},
                         "kept": {"chats": counts.kept_chats, "messages": counts.kept_messages},
-                        "removed_files": removed, "temp_dir": str(temp_dir)})
+                        "moved_files": files.moved, "rolled_back_folder": str(files.folder) if files.folder else None,
+                        "temp_dir": str(temp_dir)})
             return 0
         if quiet:
             return 0
@@ -616,7 +617,13 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
         if counts.indexes_kept:
             out.print(f"kept the plan's indexes {safe(', '.join(counts.indexes_kept))} (--keep-indexes, a run still "
                       "committed uses them, or the role does not own the table)")
-        out.print(f"removed {safe(', '.join(removed)) if removed else 'no files'} from {safe(temp_dir)}")
+        if files.folder is None and not temp_dir.is_dir():
+            out.print(f"no temp dir {safe(temp_dir)}: no files to keep")
+        elif files.folder is None:
+            out.print(f"left the files in {safe(temp_dir)} in place: they are not run {counts.run_id}'s")
+        else:
+            out.print(f"moved {safe(', '.join(files.moved)) if files.moved else 'no files'} and wrote "
+                      f"{ROLLBACK_RECORD} into {safe(files.folder)} (kept as the record of the migration)")
         return 0
 
     _run(ctx, go)

@@ -4,7 +4,8 @@ Owns: the inputs of Phases 1 and 4 (``user-id-mapping.json``, ``bookings-created
 step 1's ``chats-extracted.json``, ``skipped-chats.json`` and ``chat-links.json``, step 2's
 ``chats-created.json``, ``chat-creation-stats.json`` and ``failed-chats-creation.json``,
 step 3's ``chat-validation-results.json``, the run's ``phase-6-migration-stats.json`` and
-the plan's ``phase-6-impact.json``, the HTML report ``phase-6-report.html`` (written here; its
+the plan's ``phase-6-impact.json``, a rollback's ``rolled-back/<stamp>-<run>/rollback.json`` (and
+the move of this phase's files beside it), the HTML report ``phase-6-report.html`` (written here; its
 content is :mod:`.report`'s), and ``chatmigrate images``' ``chat-images-copied.json``. Steps hand typed records and TypedDict documents to
 the writers here and get typed records back from the readers; no other module formats
 or parses these files.
@@ -21,7 +22,9 @@ Does not own: what goes into the files (rules, steps), any database work.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,7 +49,7 @@ from .phase6.records import CreatedMedia as CreatedMedia
 from .phase6.records import CreatedMessage as CreatedMessage
 from .phase6.records import CreatedRows as CreatedRows
 from .phase6.records import NulWarning as NulWarning
-from .safewrite import atomic_text
+from .safewrite import atomic_text, move_names, new_private_dir
 
 USER_MAPPING = "user-id-mapping.json"
 BOOKINGS_CREATED = "bookings-created.json"
@@ -516,15 +519,39 @@ def write_report(temp_dir: Path, html_text: str) -> Path:
     return path
 
 
-def remove_phase_outputs(temp_dir: Path) -> list[str]:
-    """Delete this phase's output files (rollback); returns the names removed."""
-    removed = []
-    for name in PHASE_OUTPUTS:
-        p = temp_dir / name
-        if p.exists():
-            p.unlink(missing_ok=True)
-            removed.append(name)
-    return removed
+ROLLED_BACK = "rolled-back"
+ROLLBACK_RECORD = "rollback.json"
+
+
+def new_rollback_folder(temp_dir: Path, label: str) -> Path:
+    """``rolled-back/<UTC timestamp>-<label>/`` in the temp dir, created 0700; refused if it exists or is a link."""
+    name = f"{s.now_iso().replace('-', '').replace(':', '')[:15]}Z-{label}"
+    try:
+        return new_private_dir(temp_dir, ROLLED_BACK, name)
+    except OSError as e:
+        planted = isinstance(e, FileExistsError) or e.errno in (errno.ELOOP, errno.ENOTDIR)
+        why = " (a folder, file or symbolic link is already there)" if planted else ""
+        raise PhaseFileError(temp_dir / ROLLED_BACK / name,
+                             f"cannot be created as a new private folder: {e.strerror or e}{why}",
+                             "nothing was deleted; remove or rename that path (or fix the temp dir) and run "
+                             "rollback again") from None
+
+
+def move_phase_outputs(temp_dir: Path, folder: Path) -> list[str]:
+    """Move this phase's output files into ``folder`` (rollback; atomic renames); returns the names moved.
+
+    The Phase 1 / Phase 4 inputs stay, so a later extract and create in the same temp dir still work.
+    """
+    present = [name for name in PHASE_OUTPUTS if os.path.lexists(temp_dir / name)]
+    move_names(temp_dir, present, folder.relative_to(temp_dir).parts)
+    return present
+
+
+def write_rollback_record(folder: Path, doc: dict[str, Any]) -> Path:
+    """rollback.json beside the moved files: when, the run, the counts deleted / kept, the files moved."""
+    path = folder / ROLLBACK_RECORD
+    write_json(path, doc)
+    return path
 
 
 # --------------------------------------------------------------------------- chatmigrate images

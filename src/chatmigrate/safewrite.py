@@ -9,6 +9,12 @@ through it; a pre-existing file of any mode is replaced by the new ``0600`` one)
 killed write leaves the old file intact; its leftover ``.NAME.*.tmp`` is removed by the
 next write of the same name.
 
+Also the one way it makes a private folder and moves files into it (:func:`new_private_dir`,
+:func:`move_names`): every path component below the given base is opened with ``O_NOFOLLOW``
+through directory descriptors, so a planted symlink is refused, never followed, and the
+folder itself is created with ``mkdir`` (mode ``0700``) and refused if it already exists.
+Moves are ``rename`` within one folder tree: atomic, the bytes untouched.
+
 Does not own: what goes into a file (``planfiles``, ``synth``).
 """
 
@@ -97,3 +103,53 @@ def _sync_dir(folder: Path) -> None:
 def write_text(path: Path, text: str) -> None:
     with atomic_text(path) as fh:
         fh.write(text)
+
+
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _open_below(base: Path, parts: tuple[str, ...]) -> int:
+    """A descriptor of base/parts..., each part opened without following a link (ELOOP / ENOTDIR)."""
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts:
+            nxt = os.open(part, _DIR, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def new_private_dir(base: Path, parent: str, name: str) -> Path:
+    """Create ``base/parent/name`` mode 0700 (``parent`` too, if missing); raise OSError if it exists or is a link."""
+    fd = _open_below(base, ())
+    try:
+        with suppress(FileExistsError):
+            os.mkdir(parent, 0o700, dir_fd=fd)
+        pfd = os.open(parent, _DIR, dir_fd=fd)
+        try:
+            os.mkdir(name, 0o700, dir_fd=pfd)  # FileExistsError for anything there, a dangling link included
+            os.fsync(pfd)
+        finally:
+            os.close(pfd)
+    finally:
+        os.close(fd)
+    return base / parent / name
+
+
+def move_names(base: Path, names: list[str], parts: tuple[str, ...]) -> None:
+    """Rename each ``base/NAME`` to ``base/parts.../NAME`` (links moved as links, never followed)."""
+    src = _open_below(base, ())
+    try:
+        dst = _open_below(base, parts)
+        try:
+            for name in names:
+                os.rename(name, name, src_dir_fd=src, dst_dir_fd=dst)
+            os.fsync(dst)
+            os.fsync(src)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)

@@ -129,7 +129,7 @@ def test_rollback_deletes_what_the_ledger_lists_not_what_the_file_says(world: Wo
     counts, removed = rollback(world.temp_dir, world.url)
     assert (counts.chats, counts.messages, counts.media) == (2, 5, 1)
     assert target_ids(world) == {"chat": {app_chat}, "message": set(), "media": set()}
-    assert ours["chat"] and f.CHATS_CREATED in removed
+    assert ours["chat"] and f.CHATS_CREATED in removed.moved
     assert runs(world)[0][1] == "rolled back" and ledger_rows(world) == {"chat": set(), "message": set(), "media": set()}
 
 

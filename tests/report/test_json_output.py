@@ -124,12 +124,17 @@ def test_plan_json(world: World, tmp_path: Path) -> None:
 def test_rollback_json(world: World, tmp_path: Path) -> None:
     small(world)
     assert chatmigrate("run", *args(world), "--quiet", cwd=tmp_path).returncode == 0
+    report = (world.temp_dir / pf.REPORT).read_bytes()
     proc = chatmigrate("rollback", "--temp-dir", str(world.temp_dir), "--database-url", world.url, "--json",
                        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["deleted"] == {"chats": 2, "messages": 8, "media": 1} and isinstance(doc["run_id"], int)
-    assert pf.REPORT in doc["removed_files"] and not (world.temp_dir / pf.REPORT).exists()
+    folder = Path(doc["rolled_back_folder"])
+    assert folder.parent == world.temp_dir / pf.ROLLED_BACK and folder.name.endswith(f"-run-{doc['run_id']}")
+    assert pf.REPORT in doc["moved_files"] and not (world.temp_dir / pf.REPORT).exists()
+    assert (folder / pf.REPORT).read_bytes() == report
+    assert json.loads((folder / pf.ROLLBACK_RECORD).read_text())["files_moved"] == doc["moved_files"]
     assert world.pg.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
 
 

@@ -283,6 +283,7 @@ def test_rollback_deletes_exactly_the_manifest_rows(world: World) -> None:
     free = world.booking()  # migrated, no legacy chat: the app will open one
     m = migrated(world)
     app = app_rows(world, m, free)
+    before = {p.name: p.read_bytes() for p in world.temp_dir.iterdir() if p.name in f.PHASE_OUTPUTS}
     counts, removed = rollback(world.temp_dir, world.url)
     pg = world.pg
     assert (counts.media, counts.messages, counts.chats) == (1, 4, 1)
@@ -290,9 +291,12 @@ def test_rollback_deletes_exactly_the_manifest_rows(world: World) -> None:
     assert {r[0] for r in pg.query("SELECT id::text FROM public.chats")} == {app["chat"], m.a.id}
     assert [r[0] for r in pg.query("SELECT id::text FROM public.chat_messages")] == [app["message"]]
     assert [r[0] for r in pg.query("SELECT id::text FROM public.media")] == [app["avatar"]]
-    assert set(removed) == {f.CHATS_EXTRACTED, f.SKIPPED_CHATS, f.CHAT_LINKS, f.CHATS_CREATED, f.CREATION_STATS,
-                            f.VALIDATION_RESULTS, f.MIGRATION_STATS, f.REPORT}
-    assert sorted(p.name for p in world.temp_dir.iterdir()) == ["bookings-created.json", "user-id-mapping.json"]
+    assert set(removed.moved) == {f.CHATS_EXTRACTED, f.SKIPPED_CHATS, f.CHAT_LINKS, f.CHATS_CREATED,
+                                  f.CREATION_STATS, f.VALIDATION_RESULTS, f.MIGRATION_STATS, f.REPORT}
+    assert sorted(p.name for p in world.temp_dir.iterdir()) == ["bookings-created.json", "rolled-back",
+                                                                "user-id-mapping.json"]
+    assert removed.folder is not None and removed.folder.parent == world.temp_dir / f.ROLLED_BACK
+    assert {p.name: p.read_bytes() for p in removed.folder.iterdir() if p.name != f.ROLLBACK_RECORD} == before
 
 
 def test_rollback_all_wipes_every_chat(world: World) -> None:

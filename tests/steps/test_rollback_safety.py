@@ -90,7 +90,7 @@ def test_a_role_that_does_not_own_the_tables_rolls_back_and_leaves_the_indexes(w
     before = pg.index_names()
     with pgroles.role(pg, *pgroles.REMOVER, attributes="BYPASSRLS") as role:
         counts, removed = rollback(world.temp_dir, role.url)
-    assert (counts.chats, counts.messages, counts.media) == (3, 9, 3) and f.CHATS_CREATED in removed
+    assert (counts.chats, counts.messages, counts.media) == (3, 9, 3) and f.CHATS_CREATED in removed.moved
     assert sorted(counts.indexes_kept) == sorted(BUILT) and counts.indexes_dropped == []
     assert pg.counts() == NONE and pg.index_names() == before
 
@@ -240,7 +240,7 @@ def test_rollback_started_during_create_waits_then_rolls_back_the_committed_run(
     rolling.join(60)
     assert creating.error is None and rolling.error is None, (creating.error, rolling.error)
     counts, removed = rolling.result  # type: ignore[misc]
-    assert (counts.chats, counts.messages, counts.media) == (3, 9, 3) and f.CHATS_CREATED in removed
+    assert (counts.chats, counts.messages, counts.media) == (3, 9, 3) and f.CHATS_CREATED in removed.moved
     assert pg.counts() == NONE
     assert pg.query("SELECT run_id, status FROM chatmigrate.runs") == [(1, "rolled back")]
 

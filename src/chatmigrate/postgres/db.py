@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .. import errors as e
 from ..errors import TargetError as TargetError  # defined with every error; importable here
+from ..progress import NO_PROGRESS, Progress
 from . import indexes
 
 INDEXES = indexes.INDEXES  # the plan's; ``indexes`` owns them
@@ -329,9 +330,10 @@ def insert_triggers(conn: psycopg.Connection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
-def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> indexes.IndexOutcome:
+def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking",
+                   progress: Progress = NO_PROGRESS) -> indexes.IndexOutcome:
     """The plan's indexes where no equivalent is in place (``indexes.create_plan_indexes``)."""
-    return indexes.create_plan_indexes(conn, chat_schema)
+    return indexes.create_plan_indexes(conn, chat_schema, progress)
 
 
 def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:

@@ -22,6 +22,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ..progress import NO_PROGRESS, Progress
+
 # (name, table, columns, predicate): the plan's, in its order
 INDEXES = (
     ("idx_chats_booking_id", "chats", "(booking_id)", ""),
@@ -88,7 +90,8 @@ def create_statement(name: str, table: str, cols: str, where: str) -> sql.Compos
         sql.SQL(" " + where if where else ""))
 
 
-def create_plan_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> IndexOutcome:
+def create_plan_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking",
+                        progress: Progress = NO_PROGRESS) -> IndexOutcome:
     """Create each of the plan's indexes that no index in place serves already."""
     out = IndexOutcome()
     for name, table, cols, where in plan_indexes(chat_schema):
@@ -96,7 +99,9 @@ def create_plan_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booki
         if have is not None:
             out.served[name] = have
             continue
+        progress.start(f"creating index {name} on {table}", None)
         conn.execute(create_statement(name, table, cols, where))
+        progress.finish()
         out.created.append(name)
     return out
 

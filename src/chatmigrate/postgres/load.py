@@ -192,6 +192,9 @@ class LoadCounts:
         return (self.chats.failed + self.messages.failed) / attempted if attempted else 0.0
 
 
+_PLURAL: dict[RowKind, str] = {"chat": "chats", "message": "messages", "media": "chat images"}
+
+
 class Loader:
     """One step-2 load on one connection; see the module docstring for the protocol."""
 
@@ -289,9 +292,11 @@ class Loader:
         kinds: tuple[tuple[RowKind, str], ...] = (("chat", chats), ("message", CLASSIFY_MESSAGES),
                                                   ("media", CLASSIFY_MEDIA))
         for kind, stmt in kinds:
+            self.progress.start(f"classifying the {_PLURAL[kind]} (insert, present or failed)", None)
             # statistics for the join keys only (the content column would cost a full sample)
             self.conn.execute(f"ANALYZE {_TABLES[kind]} ({_KEYS[kind]})")
             self.conn.execute(stmt)
+            self.progress.finish()
             rows = self.conn.execute(
                 f"SELECT outcome, count(*) FROM {_OUTCOMES[kind]} GROUP BY outcome"  # noqa: S608 - our temp table
             ).fetchall()
@@ -311,8 +316,10 @@ class Loader:
 
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
         for kind, stmt in zip(ROW_KINDS, inserts, strict=True):
+            self.progress.start(f"inserting the {_PLURAL[kind]}", None)
             cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
+            self.progress.finish()
             if run_id is not None:
                 recorded = ledger.record(self.conn, run_id, kind)
                 if recorded != cur.rowcount:  # cannot happen: both select outcome = 'insert'

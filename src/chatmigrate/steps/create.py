@@ -191,12 +191,14 @@ def create(
         built: list[str] = []
         what = f"writing {pf.CHATS_CREATED}"
         try:
+            progress.start(f"writing {pf.CHATS_CREATED}", None)
             pf.write_created(temp_dir, {o: ld.rows(o) for o in Outcome},
                              manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
+            progress.finish()
             if indexes:  # after the load's commit, in a transaction of their own, the lock still held
                 what = "index creation"
                 with conn.transaction():  # only where no equivalent is in place; the ledger lists what it made
-                    made = db.create_indexes(conn, schema)
+                    made = db.create_indexes(conn, schema, progress)
                     ledger.record_indexes(conn, run_id, made.created)
                     built = made.in_place
         except BaseException as exc:

@@ -1,11 +1,12 @@
-"""Rollback: one ledger run (or the plan's full wipe) -> deleted rows -> removed phase files.
+"""Rollback: one ledger run (or the plan's full wipe) -> deleted rows -> phase files kept as a record.
 
 Owns: choosing the run (``--run ID``, else the run named by the temp dir's
 ``chats-created.json``: the committed run of that dump), holding the Phase 6 lock for
 the whole step (so a create waits for it, and it waits for a create, instead of
 deadlocking or reading vanished files), the preflight, calling the target's rollback,
-and removing this phase's output files afterwards -- only when they belong to the run
-rolled back. ``everything=True`` is the plan's full wipe instead; :func:`count_everything`
+and moving this phase's output files afterwards -- only when they belong to the run
+rolled back -- into ``rolled-back/<UTC stamp>-run-<id>/`` with a ``rollback.json`` (the folder is
+made before anything is deleted: if it cannot be, nothing is). ``everything=True`` is the plan's full wipe instead; :func:`count_everything`
 tells what it would delete (for the confirmation).
 
 Does not own: the SQL (``postgres.rollback``), the prompt (``cli``).
@@ -13,6 +14,7 @@ Does not own: the SQL (``postgres.rollback``), the prompt (``cli``).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import planfiles as pf
@@ -39,6 +41,23 @@ def _choose(temp_dir: Path, run_id: int | None) -> int:
     return named
 
 
+@dataclass(slots=True)
+class RolledBackFiles:
+    """Where this phase's files went: ``folder`` is None when the run is not the temp dir's, or there is
+    no temp dir (``--all``): nothing moved."""
+
+    folder: Path | None = None
+    moved: list[str] = field(default_factory=list)
+
+
+def _record(counts: RollbackCounts, everything: bool, moved: list[str]) -> dict[str, object]:
+    c = asdict(counts)
+    return {"rolled_back_at": pf.now_iso(), "run_id": counts.run_id, "everything": everything,
+            "deleted": {k: c[k] for k in ("chats", "messages", "media")},
+            "kept": {"chats": counts.kept_chats, "messages": counts.kept_messages},
+            "indexes_dropped": counts.indexes_dropped, "indexes_kept": counts.indexes_kept, "files_moved": moved}
+
+
 def count_everything(url: str) -> RollbackCounts:
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
@@ -47,26 +66,34 @@ def count_everything(url: str) -> RollbackCounts:
 
 
 def rollback(temp_dir: Path, url: str, *, everything: bool = False, run_id: int | None = None,
-             keep_indexes: bool = False, progress: Progress = NO_PROGRESS) -> tuple[RollbackCounts, list[str]]:
-    """Undo Phase 6 in the target; returns the counts and the files removed.
+             keep_indexes: bool = False, progress: Progress = NO_PROGRESS) -> tuple[RollbackCounts, RolledBackFiles]:
+    """Undo Phase 6 in the target; returns the counts and where the run's files were moved.
 
     The plan's indexes the run created go with its rows unless ``keep_indexes``.
     """
     chosen = None if everything else _choose(temp_dir, run_id)
     with db.connect(url, autocommit=True) as conn:
         db.require_tables(conn, url)
-        lock.hold(conn)  # held until the files are gone: a create waits, then sees them gone
+        lock.hold(conn)  # held until the files are moved: a create waits, then sees them gone
         preflight.check(conn, "rollback")
-        if chosen is None:
-            counts = wipe_all(conn, keep_indexes=keep_indexes, progress=progress)
-        else:
-            if not ledger.exists(conn):
-                raise LedgerError(
-                    f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
-                    "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
-            counts = rollback_run(conn, chosen, keep_indexes=keep_indexes, progress=progress)
-        removed: list[str] = []
-        if chosen is None or pf.read_created_run(temp_dir)[0] == chosen:
-            removed = pf.remove_phase_outputs(temp_dir)
+        if chosen is not None and not ledger.exists(conn):
+            raise LedgerError(
+                f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
+                "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
+        files = RolledBackFiles()
+        if temp_dir.is_dir() and (chosen is None or pf.read_created_run(temp_dir)[0] == chosen):
+            files.folder = pf.new_rollback_folder(temp_dir, "all" if chosen is None else f"run-{chosen}")
+        try:
+            if chosen is None:
+                counts = wipe_all(conn, keep_indexes=keep_indexes, progress=progress)
+            else:
+                counts = rollback_run(conn, chosen, keep_indexes=keep_indexes, progress=progress)
+        except BaseException:
+            if files.folder is not None:
+                files.folder.rmdir()  # still empty: nothing was deleted, so no record
+            raise
+        if files.folder is not None:
+            files.moved = pf.move_phase_outputs(temp_dir, files.folder)
+            pf.write_rollback_record(files.folder, _record(counts, chosen is None, files.moved))
         lock.release(conn)
-    return counts, removed
+    return counts, files

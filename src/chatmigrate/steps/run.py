@@ -6,6 +6,10 @@ step 2, since it reads only the dump), timing them, and writing
 success, steps{extraction, creation, validation}) and ``phase-6-report.html`` whether the
 run succeeds or stops.
 
+Also the progress labels of the phases: each step's labels begin with its name, and the
+two reads of the dump say which pass they are (step 1's, then step 3's beside step 2, which
+shows a spinner while ``run`` waits for it, then one while the target is checked).
+
 Does not own: any step's logic.
 """
 
@@ -25,7 +29,7 @@ from ..errors import ChatmigrateError, LinkModeRefused
 from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db, ledger
 from ..postgres import preflight as checks
-from ..progress import NO_PROGRESS, Progress
+from ..progress import NO_PROGRESS, Prefixed, Progress
 from ..report import write_report
 from .create import CreateResult, LoadCommitted, check_temp_dir_dump, committed_counts, create
 from .extract import ExtractResult, extract, load_phase_inputs
@@ -113,7 +117,8 @@ def run(
         if mode.chat_schema is not None:
             stats["chat_schema"] = mode.chat_schema
         t = time.perf_counter()
-        ex = extract(dump, temp_dir, source_tz=source_tz, progress=progress, link=mode)
+        ex = extract(dump, temp_dir, source_tz=source_tz, progress=Prefixed(progress, "extract, pass 1 of 2: "),
+                     link=mode)
         steps["extraction"] = {"success": True, "duration_seconds": round(time.perf_counter() - t, 3), **ex.metadata}
         if on_step:
             on_step("extraction", ex)
@@ -124,19 +129,24 @@ def run(
         with ThreadPoolExecutor(1, thread_name_prefix="chatmigrate-stage") as pool:
             staging = pool.submit(stage, dump, temp_dir, url, source_tz=source_tz, cancel=cancel)
             try:
-                cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes, progress=progress,
+                cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes,
+                            progress=Prefixed(progress, "create: "),
                             allow_another_dump=allow_another_dump, dump_sha256=sha)
             except BaseException:
                 cancel.set()
                 _discard(staging)
                 raise
+            progress.start(f"validate, pass 2 of 2: reading {os.path.basename(dump)} (begun beside create)", None)
             expected = staging.result()
+            progress.finish()
         failed = cr.counts.chats.failed + cr.counts.messages.failed + cr.counts.media.failed
         steps["creation"] = {"success": failed == 0, **cr.stats}
         if on_step:
             on_step("creation", cr)
         try:
+            progress.start("validate: comparing the target with the dump, and the plan's SQL checks", None)
             va = check(expected, storage=storage)
+            progress.finish()
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise

@@ -1,0 +1,97 @@
+"""``run`` reports every phase to its Progress object, labelled, in order.
+
+A recording Progress (a real object that keeps every call) is handed to ``run`` on a
+small synthetic world (a real mariadb-dump dump, a real PostgreSQL target). Each step's
+labels begin with the step's name, the two reads of the dump say which pass they are,
+and every task that starts finishes before the next one starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatmigrate import planfiles as f
+from chatmigrate.postgres.indexes import INDEXES
+from chatmigrate.steps.run import run
+from world import World
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]
+
+
+class Recording:
+    """The Progress protocol, keeping each call: ("start", label, total, unit), ("update", n), ("finish",)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
+        self.calls.append(("start", label, total, unit))
+
+    def update(self, done: int) -> None:
+        self.calls.append(("update", done))
+
+    def finish(self) -> None:
+        self.calls.append(("finish",))
+
+    def labels(self) -> list[str]:
+        return [c[1] for c in self.calls if c[0] == "start"]
+
+
+@pytest.fixture
+def world(mariadb: Any, tmp_path: Path) -> Any:
+    w = World(mariadb, tmp_path, "runprogress")
+    for n in range(2):
+        chat = w.chat(w.booking())
+        for i in range(3):
+            w.message(chat, is_from=("buyer", "stylist")[i % 2], image=i == 2 and n == 0)
+    w.build()
+    yield w
+    w.close()
+
+
+def test_run_reports_every_phase_in_order(world: World) -> None:
+    rec = Recording()
+    res = run(str(world.dump_path), world.temp_dir, world.url, progress=rec)
+    assert res.validation.is_valid
+    dump = world.dump_path.name
+    # a fresh target: the UNIQUE constraint's chats_booking_id_key serves idx_chats_booking_id; the rest are built
+    indexes = [f"create: creating index {name} on {table}" for name, table, *_ in INDEXES
+               if name != "idx_chats_booking_id"]
+    labels = rec.labels()
+    assert labels[0].startswith(f"extract, pass 1 of 2: reading {dump}")
+    assert labels[1:] == [
+        "create: staging messages (COPY)",
+        "create: classifying the chats (insert, present or failed)",
+        "create: classifying the messages (insert, present or failed)",
+        "create: classifying the chat images (insert, present or failed)",
+        "create: inserting the chats",
+        "create: inserting the messages",
+        "create: inserting the chat images",
+        f"create: writing {f.CHATS_CREATED}",
+        *indexes,
+        f"validate, pass 2 of 2: reading {dump} (begun beside create)",
+        "validate: comparing the target with the dump, and the plan's SQL checks",
+    ]
+
+
+def test_every_task_finishes_before_the_next_starts_and_counts_up(world: World) -> None:
+    rec = Recording()
+    run(str(world.dump_path), world.temp_dir, world.url, progress=rec)
+    open_task: str | None = None
+    done = 0
+    for call in rec.calls:
+        if call[0] == "start":
+            assert open_task is None, f"{call[1]!r} started while {open_task!r} was running"
+            open_task, done = call[1], 0
+        elif call[0] == "update":
+            assert open_task is not None and call[1] >= done
+            done = call[1]
+        else:
+            assert open_task is not None
+            open_task = None
+    assert open_task is None and rec.calls[-1] == ("finish",)
+    staged = [c for c in rec.calls if c[0] == "start" and c[1] == "create: staging messages (COPY)"]
+    assert staged == [("start", "create: staging messages (COPY)", 6, "rows")]  # the total known from step 1
