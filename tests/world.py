@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -344,3 +346,23 @@ class World:
                   utc(T0 + timedelta(days=b.day, hours=6)), b.status, "650.00", 60, utc(T0), utc(T0))
                  for b in bookings])
             conn.commit()
+
+
+@contextmanager
+def extracted_world(mariadb: Any, tmp_path: Path, label: str, *, chats: int) -> Iterator[World]:
+    """``chats`` migrating chats (a customer's text, a stylist's text and a stylist's image
+    each), dumped by the real mariadb-dump and through step 1: ready for create."""
+    from chatmigrate.steps.extract import extract
+
+    w = World(mariadb, tmp_path, label)
+    try:
+        for _ in range(chats):
+            chat = w.chat(w.booking())
+            w.message(chat)
+            w.message(chat, is_from="stylist")
+            w.message(chat, is_from="stylist", image=True)
+        w.build()
+        extract(str(w.dump_path), w.temp_dir)
+        yield w
+    finally:
+        w.close()

@@ -23,7 +23,7 @@ from chatmigrate.steps.create import create
 from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
 from clirun import chatmigrate
-from world import World
+from world import World, extracted_world
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]
 ALL = {"chats": 2, "chat_messages": 6, "media": 2}
@@ -32,16 +32,8 @@ STAMP = "2026-01-02T03:04:05.678Z"
 
 @pytest.fixture
 def world(mariadb: Any, tmp_path: Path) -> Any:
-    w = World(mariadb, tmp_path, "rbrecords")
-    for _ in range(2):
-        chat = w.chat(w.booking())
-        w.message(chat)
-        w.message(chat, is_from="stylist")
-        w.message(chat, is_from="stylist", image=True)
-    w.build()
-    extract(str(w.dump_path), w.temp_dir)
-    yield w
-    w.close()
+    with extracted_world(mariadb, tmp_path, "rbrecords", chats=2) as w:
+        yield w
 
 
 def outputs(w: World) -> dict[str, bytes]:

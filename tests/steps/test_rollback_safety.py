@@ -29,9 +29,8 @@ from chatmigrate.postgres.db import INDEXES
 from chatmigrate.postgres.preflight import PreflightError
 from chatmigrate.postgres.rollback import CascadeRefused
 from chatmigrate.steps.create import LoadCommitted, create
-from chatmigrate.steps.extract import extract
 from chatmigrate.steps.rollback import rollback
-from world import World
+from world import World, extracted_world
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.postgres]
 ALL = {"chats": 3, "chat_messages": 9, "media": 3}
@@ -42,16 +41,8 @@ BUILT = {name for name, *_ in INDEXES} - {"idx_chats_booking_id"}
 
 @pytest.fixture
 def world(mariadb: Any, tmp_path: Path) -> Any:
-    w = World(mariadb, tmp_path, "rbsafety")
-    for _ in range(3):
-        chat = w.chat(w.booking())
-        w.message(chat)
-        w.message(chat, is_from="stylist")
-        w.message(chat, is_from="stylist", image=True)
-    w.build()
-    extract(str(w.dump_path), w.temp_dir)
-    yield w
-    w.close()
+    with extracted_world(mariadb, tmp_path, "rbsafety", chats=3) as w:
+        yield w
 
 
 def pg_of(w: World) -> Any:
