@@ -174,3 +174,23 @@ def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
     with suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()
+
+
+def step_summary(step: str, res: ExtractResult | CreateResult | ValidateResult) -> tuple[dict[str, Any], list[str]]:
+    """A finished step's counts (ids and numbers only) and its warnings, for an event log."""
+    if isinstance(res, ExtractResult):
+        m = res.metadata
+        keys = ("total_mysql_chats", "total_mysql_messages", "processed_chats", "processed_messages",
+                "skipped_chats", "skipped_messages", "image_messages", "link_mode", "skip_reasons")
+        return {k: m.get(k) for k in keys}, list(m.get("alerts", []))
+    if isinstance(res, CreateResult):
+        c = res.counts
+        counts = {kind: {"attempted": n.attempted, "created": n.created, "already_present": n.present,
+                         "failed": n.failed}
+                  for kind, n in (("chats", c.chats), ("messages", c.messages), ("media", c.media))}
+        return ({"run_id": res.run_id, "committed": res.committed, "duration_seconds": round(res.duration_seconds, 3),
+                 **counts, "failure_reasons": dict(c.reasons), "indexes": res.indexes}, [])
+    d = res.doc
+    keys = ("is_valid", "expected_chats", "expected_messages", "expected_media", "total_pg_chats",
+            "total_pg_messages", "missing_chats_total", "missing_messages_total", "sql_suite_status")
+    return {k: d.get(k) for k in keys}, list(d.get("validation_errors", []))
