@@ -250,8 +250,9 @@ def _log(event: str, **fields: Any) -> None:
         log.emit(event, **fields)
 
 
-def _on_step(printing: bool) -> Callable[[str, Any], None]:
-    """run's step callback: the step's summary printed (unless --json/--quiet) and logged."""
+def _on_step(printing: bool, scrub: Callable[[str], str] | None = None) -> Callable[[str, Any], None]:
+    """run's step callback: the step's summary printed (unless --json/--quiet) and logged;
+    ``scrub`` keeps the storage keys out of the images' reasons."""
     from .steps.run import step_summary
 
     def on_step(step: str, res: Any) -> None:
@@ -259,9 +260,19 @@ def _on_step(printing: bool) -> Callable[[str, Any], None]:
         _log("step_finished", step=step, **counts)
         for text in warnings:
             _log("warning", step=step, text=text)
-        if printing:
+        if printing and step == "images":
+            from .cli_render import print_images
+
+            print_images(res, scrub or (lambda text: text))
+        elif printing:
             print_run_step(step, res)
     return on_step
+
+
+def _copy_progress() -> Any:
+    from .cli_render import RichCopyProgress
+
+    return RichCopyProgress()
 
 
 def _echo_json(doc: Any) -> None:
@@ -572,29 +583,33 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
         max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool, with_images: bool,
         as_json: bool, quiet: bool, **image_kw: Any) -> None:
     """Preflight, extract, create, indexes and validate, in one go (and, with --images, the images)."""
+    from .steps.run import ImageCopy
     from .steps.run import run as run_all
 
     def go() -> int:
-        if with_images and (as_json or quiet):
-            from .errors import UsageError
-
-            raise UsageError("run --images prints the images' outcome and cannot be combined with --json or "
-                             "--quiet yet: run `chatmigrate run --json`, then `chatmigrate images`.")
+        job: ImageCopy | None = None
         if with_images:  # refused before anything is written: settings, then the bucket
             from .steps.images import storage_preflight
+            from .storage.checks import Limits
 
-            storage_preflight(_storage_config(image_kw))
-        storage = _storage_if_configured(image_kw)  # validation checks the images there too
+            cfg = _storage_config(image_kw)
+            storage_preflight(cfg)
+            job = ImageCopy(cfg, image_kw["source_endpoint"], image_kw["source_dir"], image_kw["workers"],
+                            Limits(image_kw["max_image_bytes"]), None if quiet else _copy_progress())
+        storage = None if job else _storage_if_configured(image_kw)  # validation checks the images there too
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
                       indexes=not skip_indexes, progress=_progress(quiet),
-                      on_step=_on_step(not (as_json or quiet)), link=link,
-                      allow_another_dump=allow_another_dump, storage=storage)
+                      on_step=_on_step(not (as_json or quiet), job.storage.scrub if job else None), link=link,
+                      allow_another_dump=allow_another_dump, storage=storage, images=job)
         s = res.stats
         if as_json:
+            im = res.images
+            files = _files(temp_dir, migration_stats=temp_dir / MIGRATION_STATS, results=res.validation.path,
+                           **({"images": im.report} if im else {}))
             _echo_json({"success": res.success, "is_valid": res.validation.is_valid, "link_mode": s.get("link_mode"),
-                        "files": _files(temp_dir, migration_stats=temp_dir / MIGRATION_STATS,
-                                        results=res.validation.path),
-                        "migration_stats": s, "validation": res.validation.doc})
+                        "files": files, "migration_stats": s, "validation": res.validation.doc,
+                        **({"images": {"run_id": im.run_id, "bucket": im.bucket, "success": im.success,
+                                       "seconds": round(im.seconds, 3), **im.totals}} if im else {})})
             return 0 if res.success else 1
         if quiet:
             return 0 if res.success else 1
@@ -602,10 +617,7 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
         out.print(f"[bold]Phase 6 run[/], link mode {safe(res.extraction.mode.describe())}: {verdict} in "
                   f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)} and {safe(temp_dir / REPORT)}")
-        code = 0 if res.success else 1
-        if with_images:
-            code = max(code, _copy_images(temp_dir, database_url, **image_kw))
-        return code
+        return 0 if res.success else 1
 
     _run(ctx, go)
 
