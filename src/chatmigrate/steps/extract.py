@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import planfiles as pf
+from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
 from ..phase6.kinds import LinkMode
@@ -108,6 +109,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
             "link_mode_source": mode.source,
             "legacy_chats_linked": sum(1 for x in cl.chat_links if x.rule is not None),
             "dump": os.path.abspath(dump),
+            "dump_reader": choose_engine(),
         }
         out.finish(images, warnings, metadata)
     pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
