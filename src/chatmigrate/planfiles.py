@@ -322,7 +322,7 @@ class EncodedItems:
     """Manifest elements already encoded, one JSON object per block, each ending in a newline
     (the shape :func:`write_created` writes for them; ``load`` has PostgreSQL format them)."""
 
-    blocks: Iterable[bytes | memoryview]
+    blocks: Iterable[bytes | bytearray | memoryview]
 
 
 @dataclass(slots=True)

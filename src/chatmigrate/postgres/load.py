@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -349,7 +350,7 @@ class Loader:
         n = max(1, -(-rows // CHUNK_ROWS)) if self.conn.info.server_version >= 140000 else 1
         step = max(1, -(-blocks // n))
         bounds = [*range(0, blocks, step), blocks]
-        ranges = [{"lo": f"({lo},0)", "hi": f"({hi},0)"} for lo, hi in zip(bounds, bounds[1:], strict=False)]
+        ranges = [{"lo": f"({lo},0)", "hi": f"({hi},0)"} for lo, hi in pairwise(bounds)]
         ranges = ranges or [{"lo": "(0,0)", "hi": "(1,0)"}]  # one statement even of none: statement triggers fire
         ranges[-1]["hi"] = "(4294967295,0)"  # the last range to the end (no block is missed)
         return ranges
@@ -422,7 +423,7 @@ class Loader:
         rows = self.rows(outcome)
         return CreatedRowsEncoded(rows.chats, EncodedItems(self._copy_blocks(query)), rows.media)
 
-    def _copy_blocks(self, query: str) -> Iterator[memoryview]:
+    def _copy_blocks(self, query: str) -> Iterator[bytes | bytearray | memoryview]:
         with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:
             for block in cp:
                 self.manifest_messages += 1  # read by another thread, for its progress bar
