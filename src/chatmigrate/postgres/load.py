@@ -3,8 +3,10 @@
 Owns: the staging tables (session temp tables, filled by COPY), the classification of
 every staged row in one set-based statement per kind (insert / already present /
 failed with a reason), the insert of chats, then messages, then media with
-``INSERT ... SELECT`` from staging, the advisory lock that keeps two runs apart, and
-reading back what was created or failed. Everything between :meth:`Loader.begin`
+``INSERT ... SELECT`` from staging (the messages in chunks of :data:`CHUNK_ROWS`: ranges
+of staging's blocks, each a progress step), the advisory lock that keeps two runs apart,
+and reading back what was created or failed (the manifest's messages as JSON text that
+PostgreSQL formats, :meth:`Loader.encoded_rows`). Everything between :meth:`Loader.begin`
 and :meth:`Loader.commit` is one transaction: a crash or kill leaves the target as it
 was, and a re-run finds its own rows "already present" instead of duplicating them.
 

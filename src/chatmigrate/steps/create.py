@@ -4,8 +4,10 @@ Owns: reading step 1's output as typed records (streamed), driving the
 :class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),
 and writing ``failed-chats-creation.json`` (when anything failed),
 ``chats-created.json`` (the rollback manifest: created and already-present ids) and
-``chat-creation-stats.json``; then the plan's indexes (only those no index in place
-serves already; the ones created are recorded in the run, so rollback removes them). The Phase 6 lock is held from
+``chat-creation-stats.json``; after the load's commit, the plan's indexes (only those no
+index in place serves already; the ones created are recorded in the run, so rollback
+removes them), built on a second connection while a thread writes the manifest from the
+load's session. The Phase 6 lock is held from
 before step 1's file is read to the end; the load claims its ledger run (``ledger``) and
 records every row in its transaction. After the commit, any failure says what is
 committed (:class:`LoadCommitted`) and the stats file is written anyway.
