@@ -82,6 +82,25 @@ class StreamedDoc:
         self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
         self._first_item = False
 
+    def raw_lines(self, blocks: Iterable[bytes | bytearray | memoryview], batch: int = 4096) -> None:
+        """Append elements already encoded as JSON, each block one element ending in a newline
+        (as PostgreSQL's COPY TO writes one row per message); the elements hold no newline."""
+        pending: list[bytes | bytearray | memoryview] = []
+        for block in blocks:
+            pending.append(block)
+            if len(pending) >= batch:
+                self._write_lines(pending)
+                pending = []
+        if pending:
+            self._write_lines(pending)
+
+    def _write_lines(self, blocks: list[bytes | bytearray | memoryview]) -> None:
+        data = b"".join(blocks).decode("utf-8")
+        if not data.endswith("\n"):
+            raise ValueError("an encoded element does not end in a newline")
+        self.fh.write(("\n    " if self._first_item else "\n   ,") + data[:-1].replace("\n", "\n   ,"))
+        self._first_item = False
+
     def end_array(self) -> None:
         self.fh.write("]" if self._first_item else "\n  ]")
 

@@ -317,10 +317,28 @@ def write_chat_links(temp_dir: Path, decisions: Sequence[ChatLink], per_part: di
 # --------------------------------------------------------------------------- step 2
 
 
+@dataclass(slots=True)
+class EncodedItems:
+    """Manifest elements already encoded, one JSON object per block, each ending in a newline
+    (the shape :func:`write_created` writes for them; ``load`` has PostgreSQL format them)."""
+
+    blocks: Iterable[bytes | bytearray | memoryview]
+
+
+@dataclass(slots=True)
+class CreatedRowsEncoded:
+    """:class:`CreatedRows` whose messages are encoded already (a million of them)."""
+
+    chats: Iterable[CreatedChat]
+    messages: EncodedItems
+    media: Iterable[CreatedMedia]
+
+
 _MANIFEST_PARTS = ((k.Outcome.INSERT, "created"), (k.Outcome.PRESENT, "already_present"))
 
 
-def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: dict[str, int], *,
+def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows | CreatedRowsEncoded], metadata: dict[str, int],
+                  *,
                   run_id: int, dump_sha256: str | None) -> None:
     """chats-created.json, the report of step 2: every created and already-present row,
     and the ledger run they belong to (the ledger in the target is the source of truth)."""
@@ -339,12 +357,10 @@ def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: 
                 doc.item(item)
             doc.end_array()
             doc.begin_array(f"{prefix}_messages")
-            # uuids need no JSON escaping (the loader checked them): format the lines directly
-            doc.raw_items(
-                f'{{"id": "{m.id}", "chat_id": "{m.chat_id}", "sender_id": "{m.sender_id}", '
-                f'"has_image": {"true" if m.has_image else "false"}}}'
-                for m in part.messages
-            )
+            if isinstance(part.messages, EncodedItems):
+                doc.raw_lines(part.messages.blocks)
+            else:  # uuids need no JSON escaping (the loader checked them): format the lines directly
+                doc.raw_items(message_item(m) for m in part.messages)
             doc.end_array()
             doc.begin_array(f"{prefix}_media")
             for md in part.media:
@@ -352,6 +368,12 @@ def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: 
             doc.end_array()
         doc.value("metadata", metadata)
         doc.close()
+
+
+def message_item(m: CreatedMessage) -> str:
+    """One element of the manifest's message arrays (``load`` formats the same text in SQL)."""
+    return (f'{{"id": "{m.id}", "chat_id": "{m.chat_id}", "sender_id": "{m.sender_id}", '
+            f'"has_image": {"true" if m.has_image else "false"}}}')
 
 
 def read_created_run(temp_dir: Path) -> tuple[int | None, str | None]:
