@@ -78,6 +78,11 @@ class StreamedDoc:
         if chunk:
             self._write_batch(chunk)
 
+    def raw_batch(self, json_texts: list[str]) -> None:
+        """Append pre-encoded elements in one write (nothing when the list is empty)."""
+        if json_texts:
+            self._write_batch(json_texts)
+
     def _write_batch(self, chunk: list[str]) -> None:
         self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
         self._first_item = False
