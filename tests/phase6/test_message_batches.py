@@ -114,3 +114,16 @@ rows_st = st.fixed_dictionaries({"id": ids, "message": texts, "is_image": mostly
 @given(st.lists(rows_st, max_size=12), st.sampled_from([None, UTC, ZoneInfo("Europe/Oslo")]))
 def test_generated_batches_as_the_reference(rows: list[dict[str, Any]], tz: Any) -> None:
     assert rules.classify_messages(rows, lookups(tz)) == reference(rows, lookups(tz))
+
+
+@pytest.mark.parametrize("column", ["message", "is_image", "is_from", "chat_id", "is_unread", "created_at"])
+def test_a_row_without_a_column_as_the_reference(column: str) -> None:
+    rows = [row(), {k: v for k, v in row().items() if k != column}, row(is_from="stylist")]
+    assert rules.classify_messages(rows, lookups()) == reference(rows, lookups())
+
+
+def test_a_row_without_an_id_fails_as_the_reference() -> None:
+    with pytest.raises(KeyError):
+        rules.classify_messages([{k: v for k, v in row().items() if k != "id"}], lookups())
+    with pytest.raises(KeyError):
+        reference([{k: v for k, v in row().items() if k != "id"}], lookups())

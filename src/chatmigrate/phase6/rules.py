@@ -242,19 +242,19 @@ def classify_messages(rows: Iterable[Mapping[str, Any]], lk: Lookups) -> list[Me
     make, skip, target, outcome, chat_cls = _make, r.Skip, _Target, _Outcome, r.TargetChat
     fromiso = _fromiso
     for v in rows:
-        get = v.get
-        mid = v["id"]
+        try:  # the reader's rows hold every column legacy_message reads (REQUIRED_COLUMNS)
+            mid, cid, sent_by, raw = v["id"], v["chat_id"], v["is_from"], v["created_at"]
+            text, flag, unread = v["message"], v["is_image"], v["is_unread"]
+        except KeyError:
+            append(classify_message(legacy_message(v), lk))
+            continue
         if mid.__class__ is not str:
             append(classify_message(legacy_message(v), lk))
             continue
-        mid = mid.strip()
-        if not mid.islower():
-            mid = mid.lower()
-        cid = get("chat_id")
+        # low() without its islower() scan (a call per character): a lowercase text lowers to itself
+        mid = mid.strip().lower()
         if cid.__class__ is str:
-            cid = cid.strip()
-            if not cid.islower():
-                cid = cid.lower() or None
+            cid = cid.strip().lower() or None
         elif cid is not None:
             cid = low(cid)
         if cid is None:
@@ -264,7 +264,6 @@ def classify_messages(rows: Iterable[Mapping[str, Any]], lk: Lookups) -> list[Me
         if chat is None:
             append(make(skip, ("message", mid, cid, _NOT_PROCESSED if cid in chats else _NOT_FOUND)))
             continue
-        sent_by = get("is_from")
         if sent_by == "buyer":
             role = "customer"
         elif sent_by == "stylist":
@@ -272,13 +271,12 @@ def classify_messages(rows: Iterable[Mapping[str, Any]], lk: Lookups) -> list[Me
         else:
             append(make(skip, ("message", mid, cid, r.UNKNOWN_SENDER.format(value=sent_by))))
             continue
-        raw = get("created_at")
         created = None
         if tz is None and raw.__class__ is str and len(raw) == 26 and raw[10] == " " and raw[0].isdigit() \
                 and raw[25].isdigit():  # mysqldump's datetime(6), nothing to strip: the text is reused
             try:
                 if fromiso(raw).tzinfo is None:
-                    created = raw[:10] + "T" + raw[11:] + "Z"
+                    created = f"{raw[:10]}T{raw[11:]}Z"
             except ValueError:
                 pass
         if created is None:
@@ -286,16 +284,15 @@ def classify_messages(rows: Iterable[Mapping[str, Any]], lk: Lookups) -> list[Me
             if created is None:
                 append(make(skip, ("message", mid, cid, r.INVALID_CREATED_AT.format(value=raw))))
                 continue
-        part = chat if chat.__class__ is chat_cls else chat.part_for(created)
+        part = chat if chat.__class__ is chat_cls else chat.part_for(created)  # type: ignore[union-attr]
         sender = part.customer_id if role == "customer" else part.stylist_id
         if sender is None:
             append(make(skip, ("message", mid, part.id, r.SENDER_UNRESOLVED)))
             continue
-        text = get("message") or ""
+        text = text or ""
         nul = text.count("\x00")
         if nul:
             text = text.replace("\x00", "")
-        flag = get("is_image")
         if flag.__class__ is int:
             if flag:
                 append(classify_message(legacy_message(v), lk))  # an image message: the reference path
@@ -303,7 +300,6 @@ def classify_messages(rows: Iterable[Mapping[str, Any]], lk: Lookups) -> list[Me
         elif _truthy(flag):
             append(classify_message(legacy_message(v), lk))
             continue
-        unread = get("is_unread")
         is_read = unread == 0 if unread.__class__ is int else (unread is not None and str(unread).strip() == "0")
         append(make(outcome, (make(target, (mid, part.id, sender, role, text, is_read, created, False)),
                               None, nul, None, cid)))

@@ -79,7 +79,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
         outcome = rules.MessageOutcome
         for batch in cl.message_batches():  # one INSERT's rows at a time, counted column by column
             total_messages += len(batch)
-            done: list[rules.MessageOutcome] = [x for x in batch if x.__class__ is outcome]  # type: ignore[misc]
+            done: list[rules.MessageOutcome] = [x for x in batch if x.__class__ is outcome]
             if len(done) != len(batch):
                 skips = [x for x in batch if x.__class__ is not outcome]
                 message_reasons.update([x.reason for x in skips])  # type: ignore[union-attr]
@@ -88,7 +88,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
                 continue
             processed_messages += len(done)
             msgs, media, nuls, _urls, legacy_ids = zip(*done, strict=True)
-            per_part.update(zip(legacy_ids, map(_chat_id, msgs)))
+            per_part.update(zip(legacy_ids, map(_chat_id, msgs), strict=True))
             senders.update(map(_role, msgs))
             write_messages(msgs)
             images.extend(filter(None, media))
