@@ -33,6 +33,12 @@ __all__ = ["Classified", "PhaseInputs", "Step1Options", "TableOrderChanged", "cl
 T = TypeVar("T")
 
 
+# Rows classified at once. Small on purpose: a batch's results live until the step has
+# written them, and the more of them outlive a young-generation garbage collection, the
+# more the collector works (measured: 64 rows take ~30% less CPU than the reader's 512).
+CLASSIFY_BATCH = 64
+
+
 class TableOrderChanged(Exception):
     """Internal to :func:`over_dump`: chat or booking rows after message rows."""
 
@@ -79,21 +85,25 @@ class Classified:
             yield from batch
 
     def message_batches(self) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
-        """:meth:`messages` in batches (one INSERT statement's rows at most): for hot loops."""
-        classify, lk = rules.classify_messages, self.lookups
+        """:meth:`messages` in small batches (of one INSERT statement's rows): for hot loops."""
         if self.rest is None:  # two passes: this is the second
             reader = DumpReader(self.dump, ("message",), progress=self.progress, required_columns=r.REQUIRED_COLUMNS)
             for rows in reader.batches():
-                yield classify([row.values for row in rows], lk)
+                yield from self._classified(rows)
             return
         if self.first is not None:
-            yield classify([row.values for row in self.first], lk)
+            yield from self._classified(self.first)
         for rows in self.rest:
             if rows and rows[0].table != "message":  # a batch holds one INSERT's rows: one table
                 raise TableOrderChanged(rows[0].table)
-            yield classify([row.values for row in rows], lk)
+            yield from self._classified(rows)
         if not self.allow_incomplete and self.reader is not None:
             _require_tables(self.reader, self.dump)
+
+    def _classified(self, rows: list[Row]) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
+        classify, lk = rules.classify_messages, self.lookups
+        for i in range(0, len(rows), CLASSIFY_BATCH):
+            yield classify([row.values for row in rows[i:i + CLASSIFY_BATCH]], lk)
 
 
 def classify_dump(
