@@ -78,6 +78,19 @@ class StreamedDoc:
         if chunk:
             self._write_batch(chunk)
 
+    def raw_batch(self, json_texts: list[str]) -> None:
+        """Append pre-encoded elements, one write each: not joined first, since one line with
+        an emoji would make the joined text four bytes a character to copy and encode."""
+        if not json_texts:
+            return
+        write = self.fh.write
+        write("\n    " if self._first_item else "\n   ,")
+        self._first_item = False
+        write(json_texts[0])
+        for text in json_texts[1:]:
+            write("\n   ,")
+            write(text)
+
     def _write_batch(self, chunk: list[str]) -> None:
         self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
         self._first_item = False

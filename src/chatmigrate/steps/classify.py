@@ -33,6 +33,12 @@ __all__ = ["Classified", "PhaseInputs", "Step1Options", "TableOrderChanged", "cl
 T = TypeVar("T")
 
 
+# Rows classified at once. Small on purpose: a batch's results live until the step has
+# written them, and the more of them outlive a young-generation garbage collection, the
+# more the collector works (measured: 64 rows take ~30% less CPU than the reader's 512).
+CLASSIFY_BATCH = 64
+
+
 class TableOrderChanged(Exception):
     """Internal to :func:`over_dump`: chat or booking rows after message rows."""
 
@@ -65,8 +71,8 @@ class Classified:
     processed_chats: list[r.TargetChat]
     chat_skips: list[r.Skip]
     progress: Progress
-    rest: Iterator[Row] | None  # single pass: the reader, positioned at the first message
-    first: Row | None
+    rest: Iterator[list[Row]] | None  # single pass: the reader's batches, positioned after the first message's
+    first: list[Row] | None  # single pass: the batch holding the first message
     reader: DumpReader | None
     allow_incomplete: bool
     link: LinkMode
@@ -75,20 +81,29 @@ class Classified:
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
-        classify, legacy, lk = rules.classify_message, rules.legacy_message, self.lookups
+        for batch in self.message_batches():
+            yield from batch
+
+    def message_batches(self) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
+        """:meth:`messages` in small batches (of one INSERT statement's rows): for hot loops."""
         if self.rest is None:  # two passes: this is the second
             reader = DumpReader(self.dump, ("message",), progress=self.progress, required_columns=r.REQUIRED_COLUMNS)
-            for row in reader:
-                yield classify(legacy(row.values), lk)
+            for rows in reader.batches():
+                yield from self._classified(rows)
             return
         if self.first is not None:
-            yield classify(legacy(self.first.values), lk)
-        for row in self.rest:
-            if row.table != "message":
-                raise TableOrderChanged(row.table)
-            yield classify(legacy(row.values), lk)
+            yield from self._classified(self.first)
+        for rows in self.rest:
+            if rows and rows[0].table != "message":  # a batch holds one INSERT's rows: one table
+                raise TableOrderChanged(rows[0].table)
+            yield from self._classified(rows)
         if not self.allow_incomplete and self.reader is not None:
             _require_tables(self.reader, self.dump)
+
+    def _classified(self, rows: list[Row]) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
+        classify, lk = rules.classify_messages, self.lookups
+        for i in range(0, len(rows), CLASSIFY_BATCH):
+            yield classify([row.values for row in rows[i:i + CLASSIFY_BATCH]], lk)
 
 
 def classify_dump(
@@ -111,18 +126,22 @@ def classify_dump(
         raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
     reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
-    rows = iter(reader)
+    batches = reader.batches()
     bookings: dict[str, r.LegacyBooking] = {}
     chats: list[r.LegacyChat] = []
-    first: Row | None = None
-    for row in rows:
-        if row.table == "booking":
-            b = rules.legacy_booking(row.values)
-            bookings[b.id] = b
-        elif row.table == "chat":
-            chats.append(rules.legacy_chat(row.values))
+    first: list[Row] | None = None
+    for rows in batches:
+        if not rows:
+            continue
+        table = rows[0].table  # a batch holds one INSERT's rows: one table
+        if table == "booking":
+            for row in rows:
+                b = rules.legacy_booking(row.values)
+                bookings[b.id] = b
+        elif table == "chat":
+            chats.extend(rules.legacy_chat(row.values) for row in rows)
         else:
-            first = row
+            first = rows
             break
     if not single_pass and not opts.allow_incomplete:
         _require_tables(reader, dump)
@@ -131,7 +150,7 @@ def classify_dump(
     return Classified(
         dump, lk.with_chats(linked.routes).for_messages(), len(chats), len(bookings),
         sum(1 for chat in chats if rules.is_active(chat)), linked.targets, linked.skips, opts.progress,
-        rows if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
+        batches if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
         opts.link, linked.decisions,
         {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats} if keep_people else {},
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from .. import planfiles as pf
@@ -59,6 +60,10 @@ def extract(
     return over_dump(dump, inputs, options, lambda cl: _extract(dump, temp_dir, inputs, options, cl, mode))
 
 
+_chat_id = attrgetter("chat_id")
+_role = attrgetter("sender_role")
+
+
 def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified,
              mode: Mode) -> ExtractResult:
     per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
@@ -71,22 +76,25 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
     total_messages = processed_messages = 0
     with pf.ExtractedWriter(temp_dir, pf.now_iso()) as out:
         out.chats(processed_chats, chat_skips)
-        write_message, write_skip = out.message, out.skipped_message
-        for res in cl.messages():
-            total_messages += 1
-            if isinstance(res, r.Skip):
-                message_reasons[res.reason] += 1
-                write_skip(res)
+        write_messages, write_skips = out.messages, out.skipped_messages
+        outcome = rules.MessageOutcome
+        for batch in cl.message_batches():  # one INSERT's rows at a time, counted column by column
+            total_messages += len(batch)
+            done: list[rules.MessageOutcome] = [x for x in batch if x.__class__ is outcome]
+            if len(done) != len(batch):
+                skips = [x for x in batch if x.__class__ is not outcome]
+                message_reasons.update([x.reason for x in skips])  # type: ignore[union-attr]
+                write_skips(skips)  # type: ignore[arg-type]
+            if not done:
                 continue
-            m = res.message
-            processed_messages += 1
-            per_part[(res.legacy_chat_id, m.chat_id)] += 1
-            senders[m.sender_role] += 1
-            write_message(m)
-            if res.media is not None:
-                images.append(res.media)
-            if res.nul_removed:
-                warnings.append(pf.NulWarning(m.id, res.nul_removed))
+            processed_messages += len(done)
+            msgs, media, nuls, _urls, legacy_ids = zip(*done, strict=True)
+            per_part.update(zip(legacy_ids, map(_chat_id, msgs), strict=True))
+            senders.update(map(_role, msgs))
+            write_messages(msgs)
+            images.extend(filter(None, media))
+            if any(nuls):
+                warnings.extend(pf.NulWarning(m.id, n) for m, n in zip(msgs, nuls, strict=True) if n)
         skipped_messages = total_messages - processed_messages
         metadata: pf.ExtractMetadata = {
             "total_mysql_chats": cl.total_chats,
