@@ -8,7 +8,7 @@ run succeeds or stops.
 
 Also the progress labels of the phases: each step's labels begin with its name, and the
 two reads of the dump say which pass they are (step 1's, then step 3's beside step 2, which
-shows a spinner while ``run`` waits for it, then one while the target is checked).
+shows a spinner while ``run`` waits for it, then step 3's check, step by step).
 
 Does not own: any step's logic.
 """
@@ -144,9 +144,7 @@ def run(
         if on_step:
             on_step("creation", cr)
         try:
-            progress.start("validate: comparing the target with the dump, and the plan's SQL checks", None)
-            va = check(expected, storage=storage)
-            progress.finish()
+            va = check(expected, storage=storage, progress=Prefixed(progress, "validate: "))
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise
