@@ -42,18 +42,18 @@ CREATE TEMP TABLE cm_exp_media (id uuid, message_id uuid, owner_id uuid, file_pa
 # One pass over each expected table gives all of its findings: a LEFT JOIN to the target on
 # the id, keeping only the rows with something wrong, each with one flag per finding (a NULL
 # comparison is no finding, as in a WHERE clause). Few rows come back, ordered by id.
-CHAT_PASS = ("SELECT e.id, c.id IS NULL, c.booking_id <> e.booking_id, e.booking_id, c.booking_id, "
+CHATS_QUERY = ("SELECT e.id, c.id IS NULL, c.booking_id <> e.booking_id, e.booking_id, c.booking_id, "
              "c.created_at <> e.created_at FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
              "WHERE c.id IS NULL OR c.booking_id <> e.booking_id OR c.created_at <> e.created_at ORDER BY e.id")
 # The later schema has no chats.booking_id: chats are checked by their participants instead.
-CHAT_PASS_PARTICIPANTS = (
+CHATS_QUERY_PARTICIPANTS = (
     "SELECT e.id, c.id IS NULL, (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id), "
     "e.customer_id::text || '/' || e.stylist_id, c.customer_id::text || '/' || c.stylist_id, "
     "c.created_at <> e.created_at FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
     "WHERE c.id IS NULL OR (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id) "
     "OR c.created_at <> e.created_at ORDER BY e.id")
 # content: md5 computed by PostgreSQL against md5 of the expected text (stage_expected)
-MESSAGE_PASS = (
+MESSAGES_QUERY = (
     "SELECT e.id, m.id IS NULL, m.sender_id <> e.sender_id, e.sender_id, m.sender_id, "
     "m.chat_id <> e.chat_id, e.chat_id, m.chat_id, md5(m.content) <> e.content_md5, m.is_read <> e.is_read, "
     "m.created_at <> e.created_at FROM cm_exp_msg e LEFT JOIN public.chat_messages m ON m.id = e.id "
@@ -93,7 +93,7 @@ ORPHAN_QUERIES_PARTICIPANTS = {
 
 # every finding and the statement that finds it
 QUERIES: dict[str, str] = {
-    **{k: CHAT_PASS for k, _, _ in CHAT_FINDINGS}, **{k: MESSAGE_PASS for k, _, _ in MESSAGE_FINDINGS},
+    **{k: CHATS_QUERY for k, _, _ in CHAT_FINDINGS}, **{k: MESSAGES_QUERY for k, _, _ in MESSAGE_FINDINGS},
     **MEDIA_QUERIES, **ORPHAN_QUERIES,
 }
 assert set(QUERIES) == set(FINDING_KEYS), "a query for every finding (phase6.kinds.FINDINGS)"
@@ -227,11 +227,31 @@ def stage_expected(
 
 # the labelled steps of :func:`reconcile`, in order (for a caller's progress)
 STEPS = (
-    "the expected rows' counts", "the chats against the dump",
+    "the target's row counts", "the chats against the dump",
     "the messages against the dump (sender, chat, content, read status, timestamp)",
-    "the chat images' media rows", "orphaned chats and messages", "messages dated before their chat in the dump",
-    "what the app changed since the migration",
+    "the chat images' media rows", "orphaned chats and messages", "what the app changed since the migration",
 )
+# a join of every expected message with its target row is one hash table of them all: in memory, not in batches
+# on disk (for this transaction; a server that allows more keeps its setting)
+WORK_MEM = ("SELECT set_config('work_mem', '64MB', true) "
+            "WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('64MB')")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the expected rows alone give, found when they are staged (``run``: beside step 2)."""
+
+    legacy_before_chat: list[str]  # LEGACY_BEFORE_CHAT's message ids
+
+
+def prepare_expected(conn: psycopg.Connection[Any]) -> Prepared:
+    """Statistics of the staged expected rows (for the planner), and the facts of the legacy
+    data they hold; reads no target table."""
+    for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
+        conn.execute(f"ANALYZE {table}")
+    with conn.transaction():
+        conn.execute(WORK_MEM)
+        return Prepared([str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()])
 
 
 def _nothing(label: str) -> None:
@@ -239,14 +259,16 @@ def _nothing(label: str) -> None:
 
 
 def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking",
-              on_step: Callable[[str], None] = _nothing) -> Reconciliation:
+              on_step: Callable[[str], None] = _nothing, prepared: Prepared | None = None) -> Reconciliation:
     """Run every reconciliation query on the staged expected rows (read-only); ``on_step`` is
-    called with each of :data:`STEPS` as it begins."""
+    called with each of :data:`STEPS` as it begins. Without ``prepared``, it is prepared here."""
     rec = Reconciliation()
     steps = iter(STEPS)
     on_step(next(steps))
-    for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
-        conn.execute(f"ANALYZE {table}")
+    if prepared is None:
+        prepared = prepare_expected(conn)
+    rec.legacy_before_chat = prepared.legacy_before_chat
+    conn.execute(WORK_MEM)
     rec.sees_all_rows = sees_all_rows(conn)
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM cm_exp_chat), (SELECT count(*) FROM cm_exp_msg), "
@@ -257,8 +279,8 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
     assert counts is not None
     (rec.expected_chats, rec.expected_messages, rec.expected_media,
      rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
-    passes = ((CHAT_PASS_PARTICIPANTS if chat_schema == "participants" else CHAT_PASS, CHAT_FINDINGS),
-              (MESSAGE_PASS, MESSAGE_FINDINGS))
+    passes = ((CHATS_QUERY_PARTICIPANTS if chat_schema == "participants" else CHATS_QUERY, CHAT_FINDINGS),
+              (MESSAGES_QUERY, MESSAGE_FINDINGS))
     for query, findings in passes:
         on_step(next(steps))
         rows = conn.execute(query).fetchall()
@@ -269,8 +291,6 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
         on_step(next(steps))
         for name, query in group.items():
             rec.findings[name] = [str(row[0]) for row in conn.execute(query).fetchall()]
-    on_step(next(steps))
-    rec.legacy_before_chat = [str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()]
     on_step(next(steps))
     _changed_since_migration(conn, rec)
     return rec

@@ -83,7 +83,7 @@ class _Checking:
                 del self.active[worker]
             if label is not None:
                 self.active[worker] = label
-            shown = "; ".join(dict.fromkeys(self.active.values()))
+            shown = "; ".join(dict.fromkeys(self.active[w] for w in ("reconcile", "suite") if w in self.active))
             if shown and shown != self.shown:
                 if self.shown is not None:
                     self.progress.finish()
@@ -144,6 +144,7 @@ class Expected:
     chat_skips: list[r.Skip]
     msg_skips: Counter[str]
     total_messages: int
+    prepared: checks.Prepared
 
     def close(self) -> None:
         self.conn.close()
@@ -214,8 +215,11 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
     checks.create_expected_tables(conn)
     # media are staged after the messages, whose stream fills expected_media
     checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
+    prepared = checks.prepare_expected(conn)  # the planner's statistics, the legacy data's facts: off the check's path
     return Expected(conn, dump, temp_dir, url, schema, extracted_meta, cl.total_chats, cl.chat_skips,
-                    msg_skips, totals["messages"])
+                    msg_skips, totals["messages"], prepared)
 
 
 def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageConfig | None = None,
@@ -227,7 +231,7 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageC
     try:
         checks.begin_read_only(conn)
         with _Checking(url, checks.export_snapshot(conn), schema, progress) as work:
-            rec = checks.reconcile(conn, schema, lambda label: work.step("reconcile", label))
+            rec = checks.reconcile(conn, schema, lambda label: work.step("reconcile", label), expected.prepared)
             work.suite_checks(conn, "reconcile")  # then, on this connection too, the SQL checks left
         results = work.suite_results()
         conn.rollback()
