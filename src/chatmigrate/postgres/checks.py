@@ -2,11 +2,12 @@
 
 Owns: staging the expected rows (chats, messages as content hashes, media) into
 session temp tables by COPY (they depend on the dump only, so a run can stage them while
-step 2 is still loading), then, inside a REPEATABLE READ READ ONLY transaction that
-writes nothing, the anti-joins that
-find what is missing, orphaned or different: booking links, senders, chat links,
-content (md5 computed by PostgreSQL against md5 of the expected text), read status,
-timestamps, and the media row of every image message. No row cap, no sampling.
+step 2 is still loading) with their statistics, then, inside a REPEATABLE READ READ ONLY
+transaction that writes nothing, the joins that find what is missing, orphaned or
+different: one pass over each expected table gives all of its findings (missing, booking
+links, senders, chat links, content -- md5 computed by PostgreSQL against md5 of the
+expected text --, read status, timestamps), then the media row of every image message and
+the orphans. No row cap, no sampling. :data:`STEPS` label the steps for a caller's progress.
 Also, not findings: the legacy data's messages dated before their chat (on the expected
 rows), and what the app changed since the migration (CHANGED_MESSAGES, CHANGED_QUERIES: rows whose xmin
 differs from their ledger entry's, rows after the last run's finished_at), which turns a

@@ -3,7 +3,9 @@
 Owns: re-deriving the expected rows from the dump itself (the same rules, applied
 again: a changed dump or an edited step 1 file shows up), comparing them
 with step 1's recorded counts, driving the row-level reconciliation and the plan's SQL
-suite in one read-only snapshot, deciding ``is_valid``, and writing the results file.
+suite in one read-only snapshot on two connections (both take the plan's SQL checks, so
+both cores work to the end), its progress step by step, deciding ``is_valid``, and writing
+the results file.
 
 ``is_valid`` is true only when nothing processed is missing, nothing is orphaned, no
 sender, chat, booking, content, read-status or timestamp differs, every image message
