@@ -248,7 +248,8 @@ class Prepared:
 def prepare_expected(conn: psycopg.Connection[Any]) -> Prepared:
     """Statistics of the staged expected rows (for the planner), and the facts of the legacy
     data they hold; reads no target table."""
-    for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
+    # the join keys' statistics only (a sample of every column of a million messages costs twice as much)
+    for table in ("cm_exp_chat (id)", "cm_exp_msg (id, chat_id)", "cm_exp_media (message_id)"):
         conn.execute(f"ANALYZE {table}")
     with conn.transaction():
         conn.execute(WORK_MEM)
