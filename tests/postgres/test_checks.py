@@ -138,6 +138,36 @@ def test_each_defect_is_found_by_exactly_its_check(migrated: Migrated, finding: 
     assert not rec.ok  # every one of these makes the migration invalid
 
 
+def test_every_defect_of_one_row_is_listed_under_each_finding_in_id_order(migrated: Migrated) -> None:
+    """One join per expected table finds all of a row's findings at once: none hides another."""
+    n = _ids(migrated)
+    text, stylist_text = n["text"], n["stylist_text"]
+    rec = reconcile_with(
+        migrated,
+        f"UPDATE public.chat_messages SET sender_id = '{n['other_customer']}', content = content || '!', "
+        f"is_read = NOT is_read, created_at = created_at + interval '1 hour' WHERE id = '{text}'",
+        f"UPDATE public.chat_messages SET chat_id = '{n['b']}', content = 'x' WHERE id = '{stylist_text}'",
+        f"DELETE FROM public.media WHERE chat_message_id = '{n['image']}'",
+        f"DELETE FROM public.chat_messages WHERE id = '{n['image']}'",
+        f"UPDATE public.chats SET booking_id = '{n['spare_booking']}', created_at = created_at - interval '1 day' "
+        f"WHERE id = '{n['empty']}'",
+        f"UPDATE public.chats SET created_at = created_at - interval '1 day' WHERE id = '{n['b']}'",
+    )
+    two = sorted([text, stylist_text])
+    assert {k: v for k, v in rec.findings.items() if v} == {
+        "missing_messages": [n["image"]],
+        "message_sender_mismatches": [[text, n["customer"], n["other_customer"]]],
+        "message_chat_mismatches": [[stylist_text, n["a"], n["b"]]],
+        "message_content_mismatches": two,
+        "message_read_mismatches": [text],
+        "message_timestamp_mismatches": [text],
+        "missing_media": [n["image"]],
+        "chat_booking_mismatches": [[n["empty"], migrated.chats[2].booking_id, n["spare_booking"]]],
+        "chat_timestamp_mismatches": sorted([n["empty"], n["b"]]),
+    }
+    assert list(rec.findings) == list(checks.QUERIES)  # every finding, in one order
+
+
 def test_rows_of_the_app_beside_the_migration_are_no_finding(migrated: Migrated) -> None:
     n = _ids(migrated)
     rec = reconcile_with(

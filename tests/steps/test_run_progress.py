@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chatmigrate import planfiles as f
+from chatmigrate.postgres import checks, suite
 from chatmigrate.postgres.indexes import INDEXES
 from chatmigrate.steps.run import run
 from world import World
@@ -62,7 +63,8 @@ def test_run_reports_every_phase_in_order(world: World) -> None:
                if name != "idx_chats_booking_id"]
     labels = rec.labels()
     assert labels[0].startswith(f"extract, pass 1 of 2: reading {dump}")
-    assert labels[1:] == [
+    cut = labels.index(f"validate, pass 2 of 2: reading {dump} (begun beside create)") + 1
+    assert labels[1:cut] == [
         "create: staging messages (COPY)",
         "create: classifying the chats (insert, present or failed)",
         "create: classifying the messages (insert, present or failed)",
@@ -73,8 +75,18 @@ def test_run_reports_every_phase_in_order(world: World) -> None:
         *indexes,  # built on a second connection while the manifest is written
         f"create: writing {f.CHATS_CREATED}",
         f"validate, pass 2 of 2: reading {dump} (begun beside create)",
-        "validate: comparing the target with the dump, and the plan's SQL checks",
     ]
+    # then step 3's check, on two connections at once: each label says what both are doing,
+    # every reconciliation step and every section of the plan's SQL checks shows, and the
+    # count reaches every step of both
+    checking = labels[cut:]
+    assert checking and all(x.startswith("validate: checking ") for x in checking)
+    shown = {part for x in checking for part in x.removeprefix("validate: checking ").split("; ")}
+    sections = {f"the plan's SQL checks, {c.section}" for c in suite.checks_for("booking")}
+    assert shown == set(checks.STEPS) | sections
+    total = len(checks.STEPS) + len(suite.checks_for("booking"))
+    assert {c[2] for c in rec.calls if c[0] == "start" and c[1] in checking} == {total}
+    assert [c for c in rec.calls if c[0] == "update"][-1] == ("update", total)
 
 
 def test_every_task_finishes_before_the_next_starts_and_counts_up(world: World) -> None:

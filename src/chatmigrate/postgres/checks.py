@@ -2,11 +2,12 @@
 
 Owns: staging the expected rows (chats, messages as content hashes, media) into
 session temp tables by COPY (they depend on the dump only, so a run can stage them while
-step 2 is still loading), then, inside a REPEATABLE READ READ ONLY transaction that
-writes nothing, the anti-joins that
-find what is missing, orphaned or different: booking links, senders, chat links,
-content (md5 computed by PostgreSQL against md5 of the expected text), read status,
-timestamps, and the media row of every image message. No row cap, no sampling.
+step 2 is still loading) with their statistics, then, inside a REPEATABLE READ READ ONLY
+transaction that writes nothing, the joins that find what is missing, orphaned or
+different: one pass over each expected table gives all of its findings (missing, booking
+links, senders, chat links, content -- md5 computed by PostgreSQL against md5 of the
+expected text --, read status, timestamps), then the media row of every image message and
+the orphans. No row cap, no sampling. :data:`STEPS` label the steps for a caller's progress.
 Also, not findings: the legacy data's messages dated before their chat (on the expected
 rows), and what the app changed since the migration (CHANGED_MESSAGES, CHANGED_QUERIES: rows whose xmin
 differs from their ledger entry's, rows after the last run's finished_at), which turns a
@@ -19,7 +20,7 @@ SQL suite (``suite``), or writing the results file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,25 +40,36 @@ CREATE TEMP TABLE cm_exp_msg (id uuid, chat_id uuid, sender_id uuid, content_md5
 CREATE TEMP TABLE cm_exp_media (id uuid, message_id uuid, owner_id uuid, file_path text);
 """
 
-QUERIES = {
-    "missing_chats": "SELECT e.id FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
-                     "WHERE c.id IS NULL ORDER BY e.id",
-    "chat_booking_mismatches": "SELECT e.id, e.booking_id, c.booking_id FROM cm_exp_chat e "
-                               "JOIN public.chats c ON c.id = e.id WHERE c.booking_id <> e.booking_id",
-    "chat_timestamp_mismatches": "SELECT e.id FROM cm_exp_chat e JOIN public.chats c ON c.id = e.id "
-                                 "WHERE c.created_at <> e.created_at",
-    "missing_messages": "SELECT e.id FROM cm_exp_msg e LEFT JOIN public.chat_messages m ON m.id = e.id "
-                        "WHERE m.id IS NULL ORDER BY e.id",
-    "message_sender_mismatches": "SELECT e.id, e.sender_id, m.sender_id FROM cm_exp_msg e "
-                                 "JOIN public.chat_messages m ON m.id = e.id WHERE m.sender_id <> e.sender_id",
-    "message_chat_mismatches": "SELECT e.id, e.chat_id, m.chat_id FROM cm_exp_msg e "
-                               "JOIN public.chat_messages m ON m.id = e.id WHERE m.chat_id <> e.chat_id",
-    "message_content_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
-                                  "WHERE md5(m.content) <> e.content_md5",
-    "message_read_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
-                               "WHERE m.is_read <> e.is_read",
-    "message_timestamp_mismatches": "SELECT e.id FROM cm_exp_msg e JOIN public.chat_messages m ON m.id = e.id "
-                                    "WHERE m.created_at <> e.created_at",
+# One pass over each expected table gives all of its findings: a LEFT JOIN to the target on
+# the id, keeping only the rows with something wrong, each with one flag per finding (a NULL
+# comparison is no finding, as in a WHERE clause). Few rows come back, ordered by id.
+CHATS_QUERY = ("SELECT e.id, c.id IS NULL, c.booking_id <> e.booking_id, e.booking_id, c.booking_id, "
+             "c.created_at <> e.created_at FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
+             "WHERE c.id IS NULL OR c.booking_id <> e.booking_id OR c.created_at <> e.created_at ORDER BY e.id")
+# The later schema has no chats.booking_id: chats are checked by their participants instead.
+CHATS_QUERY_PARTICIPANTS = (
+    "SELECT e.id, c.id IS NULL, (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id), "
+    "e.customer_id::text || '/' || e.stylist_id, c.customer_id::text || '/' || c.stylist_id, "
+    "c.created_at <> e.created_at FROM cm_exp_chat e LEFT JOIN public.chats c ON c.id = e.id "
+    "WHERE c.id IS NULL OR (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id) "
+    "OR c.created_at <> e.created_at ORDER BY e.id")
+# content: md5 computed by PostgreSQL against md5 of the expected text (stage_expected)
+MESSAGES_QUERY = (
+    "SELECT e.id, m.id IS NULL, m.sender_id <> e.sender_id, e.sender_id, m.sender_id, "
+    "m.chat_id <> e.chat_id, e.chat_id, m.chat_id, md5(m.content) <> e.content_md5, m.is_read <> e.is_read, "
+    "m.created_at <> e.created_at FROM cm_exp_msg e LEFT JOIN public.chat_messages m ON m.id = e.id "
+    "WHERE m.id IS NULL OR m.sender_id <> e.sender_id OR m.chat_id <> e.chat_id "
+    "OR md5(m.content) <> e.content_md5 OR m.is_read <> e.is_read OR m.created_at <> e.created_at ORDER BY e.id")
+# the findings of each pass: (finding, the flag's column, the columns listed: one id, or id, expected, actual)
+CHAT_FINDINGS: tuple[tuple[str, int, tuple[int, ...]], ...] = (
+    ("missing_chats", 1, (0,)), ("chat_booking_mismatches", 2, (0, 3, 4)), ("chat_timestamp_mismatches", 5, (0,)))
+MESSAGE_FINDINGS: tuple[tuple[str, int, tuple[int, ...]], ...] = (
+    ("missing_messages", 1, (0,)), ("message_sender_mismatches", 2, (0, 3, 4)),
+    ("message_chat_mismatches", 5, (0, 6, 7)), ("message_content_mismatches", 8, (0,)),
+    ("message_read_mismatches", 9, (0,)), ("message_timestamp_mismatches", 10, (0,)))
+
+# The findings of one query each.
+MEDIA_QUERIES = {
     # the app writes a message's media row with the message: its created_at is the message's
     "media_timestamp_mismatches": "SELECT e.message_id FROM cm_exp_media e JOIN cm_exp_msg m ON m.id = e.message_id "
                                   "JOIN public.media x ON x.chat_message_id = e.message_id "
@@ -66,33 +78,33 @@ QUERIES = {
     "missing_media": "SELECT e.message_id FROM cm_exp_media e WHERE NOT EXISTS (SELECT 1 FROM public.media x "
                      "WHERE x.chat_message_id = e.message_id AND x.media_type = 'chat_image' "
                      "AND x.file_path = e.file_path AND x.owner_id = e.owner_id) ORDER BY e.message_id",
+}
+ORPHAN_QUERIES = {
     "orphaned_chats": "SELECT c.id FROM public.chats c LEFT JOIN public.bookings b ON b.id = c.booking_id "
                       "WHERE b.id IS NULL",
     "orphaned_messages": "SELECT m.id FROM public.chat_messages m LEFT JOIN public.chats c ON c.id = m.chat_id "
                          "WHERE c.id IS NULL",
 }
-# The later schema has no chats.booking_id: chats are checked by their participants instead.
-PARTICIPANT_QUERIES = {
-    "chat_booking_mismatches": "SELECT e.id, e.customer_id::text || '/' || e.stylist_id, "
-                               "c.customer_id::text || '/' || c.stylist_id FROM cm_exp_chat e "
-                               "JOIN public.chats c ON c.id = e.id "
-                               "WHERE (c.customer_id, c.stylist_id) <> (e.customer_id, e.stylist_id)",
+ORPHAN_QUERIES_PARTICIPANTS = {
+    **ORPHAN_QUERIES,
     "orphaned_chats": "SELECT c.id FROM public.chats c WHERE NOT EXISTS (SELECT 1 FROM public.profiles p "
                       "WHERE p.id = c.customer_id) OR NOT EXISTS (SELECT 1 FROM public.profiles p "
                       "WHERE p.id = c.stylist_id)",
 }
 
+# every finding and the statement that finds it
+QUERIES: dict[str, str] = {
+    **{k: CHATS_QUERY for k, _, _ in CHAT_FINDINGS}, **{k: MESSAGES_QUERY for k, _, _ in MESSAGE_FINDINGS},
+    **MEDIA_QUERIES, **ORPHAN_QUERIES,
+}
+assert set(QUERIES) == set(FINDING_KEYS), "a query for every finding (phase6.kinds.FINDINGS)"
+assert len(QUERIES) == len(FINDING_KEYS)
 
-assert set(QUERIES) == set(FINDING_KEYS), "one query per finding (phase6.kinds.FINDINGS)"
 
 # Facts of the legacy data (on the expected rows, i.e. the dump through the rules), not findings:
 # messages dated before their chat's created_at, which the migration keeps as the dump has them.
 LEGACY_BEFORE_CHAT = ("SELECT m.id FROM cm_exp_msg m JOIN cm_exp_chat c ON c.id = m.chat_id "
                       "WHERE m.created_at < c.created_at ORDER BY m.created_at, m.id")
-
-
-def queries(chat_schema: ChatSchema) -> dict[str, str]:
-    return {**QUERIES, **PARTICIPANT_QUERIES} if chat_schema == "participants" else QUERIES
 
 
 # every finding makes the migration invalid
@@ -214,11 +226,51 @@ def stage_expected(
     return n_chat, n_msg, n_media
 
 
-def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking") -> Reconciliation:
-    """Run every reconciliation query on the staged expected rows (read-only)."""
-    rec = Reconciliation()
-    for table in ("cm_exp_chat", "cm_exp_msg", "cm_exp_media"):
+# the labelled steps of :func:`reconcile`, in order (for a caller's progress)
+STEPS = (
+    "the target's row counts", "the chats against the dump",
+    "the messages against the dump (sender, chat, content, read status, timestamp)",
+    "the chat images' media rows", "orphaned chats and messages", "what the app changed since the migration",
+)
+# a join of every expected message with its target row is one hash table of them all: in memory, not in batches
+# on disk (for this transaction; a server that allows more keeps its setting)
+WORK_MEM = ("SELECT set_config('work_mem', '64MB', true) "
+            "WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('64MB')")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the expected rows alone give, found when they are staged (``run``: beside step 2)."""
+
+    legacy_before_chat: list[str]  # LEGACY_BEFORE_CHAT's message ids
+
+
+def prepare_expected(conn: psycopg.Connection[Any]) -> Prepared:
+    """Statistics of the staged expected rows (for the planner), and the facts of the legacy
+    data they hold; reads no target table."""
+    # the join keys' statistics only (a sample of every column of a million messages costs twice as much)
+    for table in ("cm_exp_chat (id)", "cm_exp_msg (id, chat_id)", "cm_exp_media (message_id)"):
         conn.execute(f"ANALYZE {table}")
+    with conn.transaction():
+        conn.execute(WORK_MEM)
+        return Prepared([str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()])
+
+
+def _nothing(label: str) -> None:
+    pass
+
+
+def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking",
+              on_step: Callable[[str], None] = _nothing, prepared: Prepared | None = None) -> Reconciliation:
+    """Run every reconciliation query on the staged expected rows (read-only); ``on_step`` is
+    called with each of :data:`STEPS` as it begins. Without ``prepared``, it is prepared here."""
+    rec = Reconciliation()
+    steps = iter(STEPS)
+    on_step(next(steps))
+    if prepared is None:
+        prepared = prepare_expected(conn)
+    rec.legacy_before_chat = prepared.legacy_before_chat
+    conn.execute(WORK_MEM)
     rec.sees_all_rows = sees_all_rows(conn)
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM cm_exp_chat), (SELECT count(*) FROM cm_exp_msg), "
@@ -229,12 +281,19 @@ def reconcile(conn: psycopg.Connection[Any], chat_schema: ChatSchema = "booking"
     assert counts is not None
     (rec.expected_chats, rec.expected_messages, rec.expected_media,
      rec.total_pg_chats, rec.total_pg_messages, rec.total_pg_chat_media) = counts
-    for name, query in queries(chat_schema).items():
+    passes = ((CHATS_QUERY_PARTICIPANTS if chat_schema == "participants" else CHATS_QUERY, CHAT_FINDINGS),
+              (MESSAGES_QUERY, MESSAGE_FINDINGS))
+    for query, findings in passes:
+        on_step(next(steps))
         rows = conn.execute(query).fetchall()
-        rec.findings[name] = [
-            str(row[0]) if len(row) == 1 else [str(v) for v in row] for row in rows
-        ]
-    rec.legacy_before_chat = [str(row[0]) for row in conn.execute(LEGACY_BEFORE_CHAT).fetchall()]
+        for name, flag, listed in findings:
+            rec.findings[name] = [str(row[0]) if len(listed) == 1 else [str(row[i]) for i in listed]
+                                  for row in rows if row[flag]]
+    for group in (MEDIA_QUERIES, ORPHAN_QUERIES_PARTICIPANTS if chat_schema == "participants" else ORPHAN_QUERIES):
+        on_step(next(steps))
+        for name, query in group.items():
+            rec.findings[name] = [str(row[0]) for row in conn.execute(query).fetchall()]
+    on_step(next(steps))
     _changed_since_migration(conn, rec)
     return rec
 

@@ -623,24 +623,23 @@ def applies(check: Check, chat_schema: str) -> bool:
 
 def run_suite(conn: psycopg.Connection[Any], chat_schema: str = "booking") -> list[CheckResult]:
     """Run every check on ``conn`` (the caller's read-only transaction), each in a savepoint."""
-    results = []
-    for check in checks_for(chat_schema):
-        if not applies(check, chat_schema):
-            results.append(CheckResult(check, "INFO", [], [],
-                                       "not applicable: the target's chats are keyed by customer and stylist"))
-            continue
-        try:
-            with conn.transaction():
-                cur = conn.execute(check.sql)  # no params: '%' stays literal
-                columns = [d.name for d in cur.description or ()]
-                rows = [[_jsonable(v) for v in row] for row in cur.fetchall()]
-        except psycopg.Error as exc:
-            message = " ".join(str(exc).split()) or type(exc).__name__
-            results.append(CheckResult(check, "ERROR", [], [], f"{type(exc).__name__}: {message}"))
-            continue
-        status = _verdict(check, columns, rows)
-        results.append(CheckResult(check, status, columns, rows, _detail(columns, rows)))
-    return results
+    return [run_check(conn, check, chat_schema) for check in checks_for(chat_schema)]
+
+
+def run_check(conn: psycopg.Connection[Any], check: Check, chat_schema: str = "booking") -> CheckResult:
+    """Run one check on ``conn`` (the caller's read-only transaction) in a savepoint: a query
+    that fails is an ``ERROR`` result and the transaction goes on."""
+    if not applies(check, chat_schema):
+        return CheckResult(check, "INFO", [], [], "not applicable: the target's chats are keyed by customer and stylist")
+    try:
+        with conn.transaction():
+            cur = conn.execute(check.sql)  # no params: '%' stays literal
+            columns = [d.name for d in cur.description or ()]
+            rows = [[_jsonable(v) for v in row] for row in cur.fetchall()]
+    except psycopg.Error as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return CheckResult(check, "ERROR", [], [], f"{type(exc).__name__}: {message}")
+    return CheckResult(check, _verdict(check, columns, rows), columns, rows, _detail(columns, rows))
 
 
 def overall(results: Iterable[CheckResult]) -> str:

@@ -8,7 +8,7 @@ run succeeds or stops.
 
 Also the progress labels of the phases: each step's labels begin with its name, and the
 two reads of the dump say which pass they are (step 1's, then step 3's beside step 2, which
-shows a spinner while ``run`` waits for it, then one while the target is checked).
+shows a spinner while ``run`` waits for it, then step 3's check, step by step).
 
 With :class:`ImageCopy`, the chat images are copied after the load's commit and before the
 validation, which then checks every object in storage (a failure there says what is committed).
@@ -175,9 +175,7 @@ def run(
                     on_step("images", im)
                 storage = images.storage
             what = "validation"
-            progress.start("validate: comparing the target with the dump, and the plan's SQL checks", None)
-            va = check(expected, storage=storage)
-            progress.finish()
+            va = check(expected, storage=storage, progress=Prefixed(progress, "validate: "))
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise

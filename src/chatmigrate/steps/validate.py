@@ -3,7 +3,9 @@
 Owns: re-deriving the expected rows from the dump itself (the same rules, applied
 again: a changed dump or an edited step 1 file shows up), comparing them
 with step 1's recorded counts, driving the row-level reconciliation and the plan's SQL
-suite in one read-only snapshot, deciding ``is_valid``, and writing the results file.
+suite in one read-only snapshot on two connections (both take the plan's SQL checks, so
+both cores work to the end), its progress step by step, deciding ``is_valid``, and writing
+the results file.
 
 ``is_valid`` is true only when nothing processed is missing, nothing is orphaned, no
 sender, chat, booking, content, read-status or timestamp differs, every image message
@@ -20,7 +22,7 @@ Does not own: SQL (``postgres.checks``, ``postgres.suite``), printing (``cli``).
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,32 +56,82 @@ class ValidateResult:
     path: Path
 
 
-class _SuiteInBackground:
-    """Run :func:`suite.run_suite` in a thread, on its own connection, in ``snapshot``."""
+class _Checking:
+    """Step 3's check on two connections sharing one snapshot, and its progress.
 
-    def __init__(self, url: str, snapshot: str, chat_schema: ChatSchema) -> None:
-        self.url, self.snapshot, self.chat_schema = url, snapshot, chat_schema
-        self.results: list[suite.CheckResult] = []
+    The reconciliation runs on the staging connection (its temp tables are there), the plan's
+    SQL checks on a second connection, in a thread; when the reconciliation is done, its
+    connection takes SQL checks too, so both cores work to the end. Progress is one labelled
+    task per change of what the two connections are doing, counting the steps done of all.
+    """
+
+    def __init__(self, url: str, snapshot: str, chat_schema: ChatSchema, progress: Progress) -> None:
+        self.url, self.snapshot, self.chat_schema, self.progress = url, snapshot, chat_schema, progress
+        todo = suite.checks_for(chat_schema)
+        self.pending: deque[tuple[int, suite.Check]] = deque(enumerate(todo))
+        self.results: list[suite.CheckResult | None] = [None] * len(todo)
+        self.total = len(checks.STEPS) + len(todo)
+        self.done = 0
+        self.active: dict[str, str] = {}  # connection -> what it does
+        self.shown: str | None = None
+        self.lock = threading.Lock()
+        self.stop = False
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="chatmigrate-sql-suite", daemon=True)
+
+    def step(self, worker: str, label: str | None) -> None:
+        """``worker`` finished what it did (if anything) and begins ``label`` (None: nothing)."""
+        with self.lock:
+            if worker in self.active:
+                self.done += 1
+                del self.active[worker]
+            if label is not None:
+                self.active[worker] = label
+            shown = "; ".join(dict.fromkeys(self.active[w] for w in ("reconcile", "suite") if w in self.active))
+            if shown and shown != self.shown:
+                if self.shown is not None:
+                    self.progress.finish()
+                self.progress.start(f"checking {shown}", self.total, "checks")
+                self.shown = shown
+            self.progress.update(self.done)
+
+    def suite_checks(self, conn: Any, worker: str) -> None:
+        """Run SQL checks on ``conn`` until none is left."""
+        while True:
+            with self.lock:
+                if self.stop or not self.pending:
+                    break
+                i, check = self.pending.popleft()
+            self.step(worker, f"the plan's SQL checks, {check.section}")
+            self.results[i] = suite.run_check(conn, check, self.chat_schema)
+        self.step(worker, None)
 
     def _work(self) -> None:
         try:
             with db.connect(self.url) as conn:
                 checks.use_snapshot(conn, self.snapshot)
-                self.results = suite.run_suite(conn, self.chat_schema)
+                self.suite_checks(conn, "suite")
                 conn.rollback()
         except BaseException as exc:  # re-raised in the caller's thread
             self.error = exc
+            self.stop = True
 
-    def __enter__(self) -> _SuiteInBackground:
+    def __enter__(self) -> _Checking:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.stop = True
         self.thread.join()
+        if self.shown is not None:
+            self.progress.finish()
         if self.error is not None and exc[0] is None:
             raise self.error
+
+    def suite_results(self) -> list[suite.CheckResult]:
+        assert all(x is not None for x in self.results)
+        return cast(list[suite.CheckResult], self.results)
 
 
 @dataclass(slots=True)
@@ -96,6 +148,7 @@ class Expected:
     chat_skips: list[r.Skip]
     msg_skips: Counter[str]
     total_messages: int
+    prepared: checks.Prepared
 
     def close(self) -> None:
         self.conn.close()
@@ -114,7 +167,7 @@ def validate(
     """Run step 3: stage what the target should hold, then check it; then phase-6-report.html.
     With ``storage``, the run's chat images are checked there too (``validate_images``)."""
     res = check(stage(dump, temp_dir, url, source_tz=source_tz, progress=progress), max_listed=max_listed,
-                storage=storage)
+                storage=storage, progress=progress)
     write_report(temp_dir)
     return res
 
@@ -168,20 +221,25 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
     checks.create_expected_tables(conn)
     # media are staged after the messages, whose stream fills expected_media
     checks.stage_expected(conn, cl.processed_chats, messages(), expected_media)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
+    prepared = checks.prepare_expected(conn)  # the planner's statistics, the legacy data's facts: off the check's path
     return Expected(conn, dump, temp_dir, url, schema, extracted_meta, cl.total_chats, cl.chat_skips,
-                    msg_skips, totals["messages"])
+                    msg_skips, totals["messages"], prepared)
 
 
-def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageConfig | None = None) -> ValidateResult:
+def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageConfig | None = None,
+          progress: Progress = NO_PROGRESS) -> ValidateResult:
     """Second half of step 3: one read-only snapshot of the target against the staged rows,
     the plan's SQL suite alongside on a second connection sharing the snapshot."""
     errors: list[str] = []
     conn, url, schema = expected.conn, expected.url, expected.schema
     try:
         checks.begin_read_only(conn)
-        with _SuiteInBackground(url, checks.export_snapshot(conn), schema) as background:
-            rec = checks.reconcile(conn, schema)
-        results = background.results
+        with _Checking(url, checks.export_snapshot(conn), schema, progress) as work:
+            rec = checks.reconcile(conn, schema, lambda label: work.step("reconcile", label), expected.prepared)
+            work.suite_checks(conn, "reconcile")  # then, on this connection too, the SQL checks left
+        results = work.suite_results()
         conn.rollback()
     finally:
         expected.close()
