@@ -73,6 +73,7 @@ def test_run_reports_every_phase_in_order(world: World) -> None:
         "create: inserting the messages",
         "create: inserting the chat images",
         *indexes,  # built on a second connection while the manifest is written
+        "create: updating the planner's statistics of the loaded tables",  # then the statistics, there too
         f"create: writing {f.CHATS_CREATED}",
         f"validate, pass 2 of 2: reading {dump} (begun beside create)",
     ]

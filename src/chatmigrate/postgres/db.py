@@ -336,6 +336,22 @@ def create_indexes(conn: psycopg.Connection[Any], chat_schema: str = "booking",
     return indexes.create_plan_indexes(conn, chat_schema, progress)
 
 
+# the tables a load changed most: their statistics, refreshed after it (autovacuum's analyze may
+# come much later, and validation's joins of a million rows are planned on them)
+ANALYZED = (("public", "chats"), ("public", "chat_messages"), ("public", "media"), ("chatmigrate", "run_rows"))
+
+
+def analyze_loaded(conn: psycopg.Connection[Any], progress: Progress = NO_PROGRESS) -> None:
+    """ANALYZE the tables a load wrote (a role that does not own one gets PostgreSQL's warning, not an error)."""
+    from psycopg import sql
+
+    progress.start("updating the planner's statistics of the loaded tables", len(ANALYZED), "tables")
+    for n, (schema, table) in enumerate(ANALYZED, 1):
+        conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+        progress.update(n)
+    progress.finish()
+
+
 def seed_from_csv(url: str, seed_dir: Path) -> dict[str, int]:
     """Load Phase 1-4 rows (profiles.csv, bookings.csv as written by ``synth``); see ``seed``."""
     from .seed import seed

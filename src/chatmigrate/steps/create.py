@@ -199,10 +199,9 @@ def create(
             # indexes are built on a second connection: both are mostly the server's work, on two cores
             writer = _Background(pf.write_created, temp_dir, {o: ld.encoded_rows(o) for o in Outcome},
                                  manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
-            try:
-                if indexes:  # after the load's commit, in a transaction of their own, the lock still held
-                    what = "index creation"
-                    built = _build_indexes(url, schema, run_id, progress)
+            try:  # after the load's commit, the lock still held
+                what = "index creation" if indexes else "the statistics' update"
+                built = _build_indexes(url, schema, run_id, progress, indexes)
             finally:
                 c = ld.counts.messages
                 progress.start(f"writing {pf.CHATS_CREATED}", c.created + c.present)
@@ -222,13 +221,19 @@ def create(
     return CreateResult(counts, seconds, True, built, stats, failed_path, triggers, run_id)
 
 
-def _build_indexes(url: str, schema: ChatSchema, run_id: int, progress: Progress) -> list[str]:
+def _build_indexes(url: str, schema: ChatSchema, run_id: int, progress: Progress, indexes: bool) -> list[str]:
     """The plan's indexes where no equivalent is in place, on a connection of their own (the
-    load's holds the lock); the ledger lists what was made, in the same transaction."""
-    with db.connect(url, autocommit=True) as conn, conn.transaction():
-        made = db.create_indexes(conn, schema, progress)
-        ledger.record_indexes(conn, run_id, made.created)
-        return made.in_place
+    load's holds the lock), in a transaction with the ledger's list of what was made; then
+    the loaded tables' statistics (``db.analyze_loaded``)."""
+    built: list[str] = []
+    with db.connect(url, autocommit=True) as conn:
+        if indexes:
+            with conn.transaction():
+                made = db.create_indexes(conn, schema, progress)
+                ledger.record_indexes(conn, run_id, made.created)
+                built = made.in_place
+        db.analyze_loaded(conn, progress)
+    return built
 
 
 class _Background:
