@@ -51,6 +51,16 @@ class StreamedDoc:
         self._key(key)
         self.fh.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
 
+    def value_items(self, key: str, items: Iterable[Any]) -> None:
+        """``value(key, list(items))``, byte for byte, without holding the list."""
+        self._key(key)
+        write, first = self.fh.write, True
+        for item in items:
+            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            write(("[\n    " if first else ",\n    ") + text)
+            first = False
+        write("[]" if first else "\n  ]")
+
     def begin_array(self, key: str) -> None:
         self._key(key)
         self.fh.write("[")

@@ -230,9 +230,9 @@ class ExtractedWriter:
                metadata: ExtractMetadata) -> None:
         self._out.end_array()
         self._skip.end_array()
-        self._out.value("imageMessages", [_image_item(md) for md in images])
-        self._out.value("warnings", [{"message_id": w.message_id, "warning": f"removed {w.removed} NUL character(s): "
-                                      "PostgreSQL text cannot store U+0000"} for w in warnings])
+        self._out.value_items("imageMessages", (_image_item(md) for md in images))
+        self._out.value_items("warnings", ({"message_id": w.message_id, "warning": f"removed {w.removed} NUL "
+                                            "character(s): PostgreSQL text cannot store U+0000"} for w in warnings))
         self._out.value("metadata", metadata)
         self._out.close()
         self._skip.value("summary", {"skipped_chats": metadata["skipped_chats"],
