@@ -124,6 +124,41 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
         yield from orjson.loads(fh.read()).get(key, [])
 
 
+def iter_value_items(path: Path, key: str) -> Iterator[Any]:
+    """Stream the elements of the top-level array ``key`` written by ``StreamedDoc.value`` or
+    ``value_items`` (indented: an element's first and last lines at four spaces, what is
+    inside deeper). Another layout is loaded whole; ValueError if the layout breaks midway."""
+    marker = f'  "{key}": ['.encode()
+    loads = orjson.loads
+    ends = (b"    }", b"    },", b"    ]", b"    ],")
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.startswith(marker):
+                continue
+            rest = line[len(marker):].strip()
+            if rest in (b"]", b"],"):
+                return
+            if rest:
+                break  # not this layout
+            parts: list[bytes] = []
+            for item_line in fh:
+                if item_line.startswith(b"  ]"):
+                    if parts:
+                        raise ValueError(f'an element of "{key}" is not closed')
+                    return
+                if not item_line.startswith(b"    "):
+                    raise ValueError(f'"{key}" is not laid out one indented element after another')
+                parts.append(item_line)
+                first = parts[0].rstrip()
+                if len(parts) == 1 and not first.endswith((b"{", b"[")) or item_line.rstrip() in ends:
+                    text = b"".join(parts).strip()
+                    yield loads(text[:-1] if text.endswith(b",") else text)
+                    parts = []
+            raise ValueError(f'"{key}" does not end')
+    with open(path, "rb") as fh:
+        yield from orjson.loads(fh.read()).get(key, [])
+
+
 T = TypeVar("T", bound=tuple[Any, ...])
 _make = tuple.__new__  # a NamedTuple without its keyword-handling __new__: a million of them
 

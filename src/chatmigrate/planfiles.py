@@ -43,6 +43,7 @@ from .phase6.docs import ExtractMetadata as ExtractMetadata
 from .phase6.docs import Impact as Impact
 from .phase6.docs import MigrationStats as MigrationStats
 from .phase6.docs import ValidationResults as ValidationResults
+from .phase6.compact import Spool
 from .phase6.links import ChatLink
 from .phase6.records import CreatedChat as CreatedChat  # step 2's manifest rows
 from .phase6.records import CreatedMedia as CreatedMedia
@@ -255,8 +256,8 @@ class Extracted:
 
     path: Path
     metadata: ExtractMetadata
-    chats: list[r.TargetChat]
-    media: list[r.PlannedMedia]
+    chats: Sequence[r.TargetChat]  # spooled (phase6.compact): iterate, len
+    media: Sequence[r.PlannedMedia]
 
     def messages(self, cls: type[r.TargetMessage] = r.TargetMessage) -> Iterator[r.TargetMessage]:
         return read_records(self.path, "processedMessages", cls, {"sender_role": ""})
@@ -276,19 +277,23 @@ def read_extracted(temp_dir: Path) -> Extracted:
     if not path.is_file():
         raise PhaseFileError(path, "step 1's output is missing", ADVICE_STEP1)
     try:
-        head = s.read_head(path, ("processedChats", "processedMessages"))
+        head = s.read_head(path, ("processedChats", "processedMessages", "imageMessages"))
     except (OSError, ValueError) as exc:
         raise PhaseFileError(path, f"step 1's output cannot be read ({exc})", ADVICE_STEP1) from None
     if "metadata" not in head:
         raise PhaseFileError(path, 'it has no "metadata"', ADVICE_STEP1)
-    chats = list(read_records(path, "processedChats", r.TargetChat, {"customer_id": None, "stylist_id": None,
-                                                                     "booking_id": None}))
-    media = []
-    for img in head.get("imageMessages", []):
-        md = img.get("media") or {}
-        msg = img["message"]
-        media.append(r.PlannedMedia(md.get("id") or r.media_id(msg["id"]), msg["id"], img["chat_id"],
-                                    md.get("owner_id", ""), md.get("file_path", ""), msg.get("message", "")))
+    # read and checked now, held in temporary files (spools) until the steps iterate them
+    chats = Spool(r.TargetChat._make, read_records(path, "processedChats", r.TargetChat,
+                                                   {"customer_id": None, "stylist_id": None, "booking_id": None}))
+    media: Spool[r.PlannedMedia] = Spool(r.PlannedMedia._make)
+    try:
+        for img in s.iter_value_items(path, "imageMessages"):
+            md = img.get("media") or {}
+            msg = img["message"]
+            media.append(r.PlannedMedia(md.get("id") or r.media_id(msg["id"]), msg["id"], img["chat_id"],
+                                        md.get("owner_id", ""), md.get("file_path", ""), msg.get("message", "")))
+    except (OSError, ValueError) as exc:
+        raise PhaseFileError(path, f"step 1's output cannot be read ({exc})", ADVICE_STEP1) from None
     return Extracted(path, head["metadata"], chats, media)
 
 
