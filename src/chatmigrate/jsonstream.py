@@ -150,7 +150,7 @@ def iter_value_items(path: Path, key: str) -> Iterator[Any]:
                     raise ValueError(f'"{key}" is not laid out one indented element after another')
                 parts.append(item_line)
                 first = parts[0].rstrip()
-                if len(parts) == 1 and not first.endswith((b"{", b"[")) or item_line.rstrip() in ends:
+                if (len(parts) == 1 and not first.endswith((b"{", b"["))) or item_line.rstrip() in ends:
                     text = b"".join(parts).strip()
                     yield loads(text[:-1] if text.endswith(b",") else text)
                     parts = []

@@ -34,16 +34,18 @@ from json.encoder import encode_basestring as js
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import jsonstream as s
 from .errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
 from .phase6 import kinds as k
 from .phase6 import records as r
+from .phase6.compact import Spool
 from .phase6.docs import CreationStats as CreationStats  # the documents' shapes, re-exported
 from .phase6.docs import ExtractMetadata as ExtractMetadata
 from .phase6.docs import Impact as Impact
 from .phase6.docs import MigrationStats as MigrationStats
 from .phase6.docs import ValidationResults as ValidationResults
-from .phase6.compact import Spool
 from .phase6.links import ChatLink
 from .phase6.records import CreatedChat as CreatedChat  # step 2's manifest rows
 from .phase6.records import CreatedMedia as CreatedMedia
@@ -118,15 +120,67 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
         raise PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
     mapping = {str(a).strip().lower(): str(b).strip().lower() for a, b in mapping_raw.items() if b}
     bpath = temp_dir / BOOKINGS_CREATED
-    results = read_json(bpath, "the Phase 4 booking results file", ADVICE_PHASE4).get("results")
-    if not isinstance(results, list):
-        raise PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
-    migrated = frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
+    streamed = _migrated_streamed(bpath) if bpath.is_file() else None
+    if streamed is None:  # another layout, or not valid JSON: read whole, for its error
+        results = read_json(bpath, "the Phase 4 booking results file", ADVICE_PHASE4).get("results")
+        if not isinstance(results, list):
+            raise PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
+        streamed = _migrated(results), len(results)
+    migrated, total = streamed
     if not migrated:
         raise PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
-    return PhaseInputs(mapping, migrated, len(results))
+    return PhaseInputs(mapping, migrated, total)
+
+
+def _migrated(results: Iterable[Any]) -> frozenset[str]:
+    return frozenset(
+        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
+    )
+
+
+def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
+    """bookings-created.json's successful ids and its number of results, read a line at a
+    time (a million results never sit in memory as dicts) when the file has the layout
+    Phase 4 and ``write_bookings_created`` give it: the "results" array's elements one per
+    line between ``  "results": [`` and ``  ]``. None for any other layout or any text
+    that orjson does not take: the caller then reads the file whole, as before."""
+    head: list[bytes] = []
+    total = 0
+    ids: set[str] = set()
+    loads = orjson.loads
+    seen = False
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                if not line.startswith(b'  "results": ['):
+                    head.append(line)
+                    continue
+                if seen or line.rstrip() != b'  "results": [':
+                    return None
+                seen, pending = True, False  # pending: a comma after the last element
+                for item in fh:
+                    if item.startswith(b"  ]"):
+                        if pending:
+                            return None
+                        head.append(b'  "results": []' + item[3:])
+                        break
+                    text = item.strip()
+                    lead = text.startswith(b",")
+                    if (lead == pending or (lead and not total)) and (total or lead):
+                        return None  # not one comma between two elements
+                    pending = text.endswith(b",")
+                    x = loads(text[1 if lead else 0:len(text) - pending])
+                    total += 1
+                    if isinstance(x, dict) and x.get("success") is True and x.get("id"):
+                        ids.add(str(x["id"]).strip().lower())
+                else:
+                    return None
+            doc = loads(b"".join(head))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("results") != []:
+        return None
+    return frozenset(ids), total
 
 
 def write_user_mapping(temp_dir: Path, metadata: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:

@@ -22,7 +22,7 @@ def test_a_spool_gives_back_what_was_appended_in_order_as_often_as_asked(n):
     assert len(spool) == n
     assert list(spool) == items and list(spool) == items  # twice: the file is read again
     assert all(type(x) is r.TargetChat for x in spool)
-    assert spool == items and (spool != items + [CHAT] if n else spool == [])
+    assert spool == items and (spool != [*items, CHAT] if n else spool == [])
     spool.close()
     assert list(spool) == [] and len(spool) == 0
 
