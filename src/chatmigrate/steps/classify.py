@@ -118,10 +118,11 @@ def classify_dump(
     people: dict[str, tuple[str | None, str | None]] = {}
     active = 0
     first: Row | None = None
+    trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
     for row in rows:
         if row.table == "booking":
             b = rules.legacy_booking(row.values)
-            bookings[b.id] = b
+            bookings[b.id] = _trimmed(b) if trim else b
         elif row.table == "chat":
             c = rules.legacy_chat(row.values)
             chats.append(c)
@@ -144,6 +145,11 @@ def classify_dump(
         rows if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
         opts.link, linked.decisions, people,
     )
+
+
+def _trimmed(b: r.LegacyBooking) -> r.LegacyBooking:
+    """A booking as the strict and participants rules read it: id and people."""
+    return r.LegacyBooking(b.id, b.buyer_id, b.stylist_id, None)
 
 
 _LINKERS: dict[LinkMode, Callable[[Iterable[r.LegacyChat], rules.Lookups], links.Linked]] = {
