@@ -27,7 +27,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from json.encoder import encode_basestring as js
@@ -351,25 +351,33 @@ def read_extracted(temp_dir: Path) -> Extracted:
     return Extracted(path, head["metadata"], chats, media)
 
 
-def write_chat_links(temp_dir: Path, decisions: Sequence[ChatLink], per_part: dict[tuple[str, str], int],
+def write_chat_links(temp_dir: Path, decisions: Iterable[ChatLink], per_part: Mapping[str | tuple[str, str], int],
                      link: k.LinkMode) -> None:
-    """chat-links.json: for every legacy chat, how it was linked and where its messages went."""
+    """chat-links.json: for every legacy chat, how it was linked and where its messages went.
+    ``per_part``: (legacy chat, target chat) -> messages, or the chat's id alone when both are one."""
+
+    def messages(legacy_id: str, chat_id: str) -> int:
+        n = per_part.get((legacy_id, chat_id))
+        return (per_part.get(chat_id, 0) if chat_id == legacy_id else 0) if n is None else n
+
     with atomic_text(temp_dir / CHAT_LINKS) as fh:
         doc = s.StreamedDoc(fh)
         doc.value("link_mode", link)
         doc.begin_array("chats")
         rules_used: dict[str, int] = {}
+        legacy_chats = 0
         for d in decisions:
+            legacy_chats += 1
             rules_used[d.rule or "not linked"] = rules_used.get(d.rule or "not linked", 0) + 1
             doc.item({
                 "legacy_chat_id": d.legacy_id,
                 "rule": d.rule,
-                "targets": [{"chat_id": c, "booking_id": b, "messages": per_part.get((d.legacy_id, c), 0)}
+                "targets": [{"chat_id": c, "booking_id": b, "messages": messages(d.legacy_id, c)}
                             for c, b in d.targets],
                 **({"reason": d.reason} if d.reason else {}),
             })
         doc.end_array()
-        doc.value("metadata", {"created_at": now_iso(), "legacy_chats": len(decisions), "by_rule": rules_used})
+        doc.value("metadata", {"created_at": now_iso(), "legacy_chats": legacy_chats, "by_rule": rules_used})
         doc.close()
 
 

@@ -61,7 +61,9 @@ def extract(
 
 def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified,
              mode: Mode) -> ExtractResult:
-    per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
+    # (legacy chat, target chat) -> messages; a chat that keeps its legacy id counted under
+    # that id alone (the route's string: no tuple and no copy of the id per chat)
+    per_part: Counter[str | tuple[str, str]] = Counter()
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
     message_reasons: Counter[str] = Counter()
@@ -80,7 +82,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
                 continue
             m = res.message
             processed_messages += 1
-            per_part[(res.legacy_chat_id, m.chat_id)] += 1
+            per_part[m.chat_id if res.legacy_chat_id == m.chat_id else (res.legacy_chat_id, m.chat_id)] += 1
             senders[m.sender_role] += 1
             write_message(m)
             if res.media is not None:
