@@ -322,7 +322,8 @@ def read_extracted_metadata(temp_dir: Path) -> ExtractMetadata | None:
     path = temp_dir / CHATS_EXTRACTED
     if not path.is_file():
         return None
-    meta: ExtractMetadata | None = s.read_head(path, ("processedChats", "processedMessages")).get("metadata")
+    meta: ExtractMetadata | None = s.read_head(
+        path, ("processedChats", "processedMessages", "imageMessages", "warnings")).get("metadata")
     return meta
 
 
@@ -543,7 +544,7 @@ _MONTH = re.compile(rb', "is_read": (?:true|false), "created_at": "(\d{4}-\d{2})
 
 def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
     """Step 1's messages to migrate, counted by month of ``created_at`` (``YYYY-MM``), from
-    chats-extracted.json: one regex pass over 16 MB blocks of whole lines (no JSON parsing
+    chats-extracted.json: one regex pass over 4 MB blocks of whole lines (no JSON parsing
     of our own lines; a file in another layout is read element by element); None if absent."""
     path = temp_dir / CHATS_EXTRACTED
     if not path.is_file():
@@ -559,7 +560,7 @@ def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
             return _months_slowly(path)
         rest, done = b"", False
         while not done:
-            block = fh.read(1 << 24)
+            block = fh.read(1 << 22)
             data = rest + block
             cut = data.rfind(b"\n") + 1 if block else len(data)
             part, rest = data[:cut], data[cut:]
