@@ -133,12 +133,44 @@ def pgloader_time(dump: Path, server: str, work: Path) -> tuple[float, float] | 
     return wall, load_s
 
 
-def bench_size(n: int, server: str, with_pgloader: bool) -> dict:
+def world(n: int, reuse: Path | None) -> tuple[Path, float]:
+    """The synthetic world of ``n`` messages (generated, timed), or ``reuse``: one made before."""
+    if reuse is not None:
+        return reuse, 0.0
     work = OUT / f"run-{n}"
     shutil.rmtree(work, ignore_errors=True)
+    gen_s, _ = timed([PY, "-m", "chatmigrate", "synth", "--out", str(work), "--messages", str(n)])
+    return work, gen_s
+
+
+def bench_run_only(n: int, server: str, reuse: Path | None) -> dict:
+    """Only the whole ``run`` (time, peak RSS) and the \\copy floor of its final rows: for 10M."""
+    work, gen_s = world(n, reuse)
+    dump, seed = work / "legacy.sql", work / "seed"
+    url = prepared_target(server, "cm_bench_run", seed)
+    run_temp = OUT / f"run-only-{n}-temp"
+    shutil.rmtree(run_temp, ignore_errors=True)
+    shutil.copytree(work / "temp", run_temp, ignore=shutil.ignore_patterns("chat*", "skipped*", "failed*", "phase-6*"))
+    run_s, run_mb = timed([PY, "-m", "chatmigrate", "run", "--dump", str(dump), "--temp-dir", str(run_temp),
+                           "--database-url", url])
+    stats = json.loads((run_temp / "phase-6-migration-stats.json").read_text())
+    floor = copy_floor(server, url, seed, OUT)
+    return {"messages": n, "dump_mb": round(dump.stat().st_size / 1e6, 1), "generate_s": round(gen_s, 2),
+            "run_s": round(run_s, 2), "psql_copy_s": round(floor, 2), "run_vs_copy": round(run_s / floor, 2),
+            "peak_rss_mb": {"run": round(run_mb)}, "is_valid": stats["steps"]["validation"]["is_valid"],
+            "migrated_messages": stats["steps"]["creation"]["successfully_created_messages"],
+            "dump_reader": stats["steps"]["extraction"].get("dump_reader"),
+            "steps_s": {k: v.get("duration_seconds") for k, v in stats["steps"].items() if isinstance(v, dict)}}
+
+
+def bench_size(n: int, server: str, with_pgloader: bool, reuse: Path | None = None) -> dict:
+    work, gen_s = world(n, reuse)
     cm = [PY, "-m", "chatmigrate"]
-    gen_s, _ = timed([*cm, "synth", "--out", str(work), "--messages", str(n)])
     dump, temp, seed = work / "legacy.sql", work / "temp", work / "seed"
+    if reuse is not None:  # the step 1 and 2 files of an earlier benchmark would make create a re-run
+        temp = OUT / f"steps-{n}-temp"
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.copytree(work / "temp", temp, ignore=shutil.ignore_patterns("chat*", "skipped*", "failed*", "phase-6*"))
     dump_mb = dump.stat().st_size / 1e6
     url = prepared_target(server, "cm_bench", seed)
     env = {**os.environ, "DATABASE_URL": url}
@@ -157,9 +189,10 @@ def bench_size(n: int, server: str, with_pgloader: bool) -> dict:
     pgl = pgloader_time(dump, server, work) if with_pgloader else None
     return {
         "messages": n, "dump_mb": round(dump_mb, 1), "generate_s": round(gen_s, 2),
-        "extract_s": round(ex_s, 2), "extract_mb_s": round(dump_mb * 2 / ex_s, 1),  # extract reads the dump twice
+        "extract_s": round(ex_s, 2), "extract_mb_s": round(dump_mb / ex_s, 1),  # one pass: mysqldump writes booking and chat before message
         "create_s": round(cr_s, 2), "create_rows_s": round(migrated / cr_s), "validate_s": round(va_s, 2),
         "run_s": round(run_s, 2), "psql_copy_s": round(floor, 2), "create_vs_copy": round(cr_s / floor, 2),
+        "run_vs_copy": round(run_s / floor, 2),
         "pgloader_s": None if pgl is None else round(pgl[0], 2),
         "mariadb_load_s": None if pgl is None else round(pgl[1], 2),
         "peak_rss_mb": {"extract": round(ex_mb), "create": round(cr_mb), "validate": round(va_mb), "run": round(run_mb)},
@@ -173,20 +206,34 @@ def main() -> None:
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
                     help="a server where the benchmark may create databases cm_bench*")
     ap.add_argument("--no-pgloader", action="store_true")
+    ap.add_argument("--run-only", action="store_true",
+                    help="time only the whole run and the \\copy floor (for 10M messages)")
+    ap.add_argument("--world", type=Path, default=None,
+                    help="a `chatmigrate synth --out` folder made before (one size), instead of generating it")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"· {n:,} messages …", flush=True)
-        r = bench_size(n, args.database_url, not args.no_pgloader)
+        if args.run_only:
+            r = bench_run_only(n, args.database_url, args.world)
+            print(json.dumps(r), flush=True)
+            with open(ROOT / "bench" / "results.jsonl", "a") as fh:
+                fh.write(json.dumps({"bench": "run-only", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                                     "command": " ".join(sys.argv),
+                                     "machine": f"{platform.machine()} {os.cpu_count()} cores", **r}) + "\n")
+            continue
+        r = bench_size(n, args.database_url, not args.no_pgloader, args.world)
         rows.append(r)
         print(json.dumps(r), flush=True)
         with open(ROOT / "bench" / "results.jsonl", "a") as fh:
             fh.write(json.dumps({"bench": "run", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                                  "command": " ".join(sys.argv), "machine": f"{platform.machine()} {os.cpu_count()} cores",
                                  **r}) + "\n")
+    if not rows:
+        return
     print("\n| messages | dump MB | extract s (MB/s) | create s (rows/s) | psql \\copy s | create / \\copy "
-          "| validate s | run s | pgloader s (+ loading the dump into MariaDB) | peak RSS MB "
+          "| validate s | run s (÷ \\copy) | pgloader s (+ loading the dump into MariaDB) | peak RSS MB "
           "(extract/create/validate/run) | is_valid |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
@@ -194,7 +241,7 @@ def main() -> None:
         pgl = "n/a" if r["pgloader_s"] is None else f"{r['pgloader_s']} (+{r['mariadb_load_s']})"
         print(f"| {r['messages']:,} | {r['dump_mb']} | {r['extract_s']} ({r['extract_mb_s']}) | {r['create_s']} "
               f"({r['create_rows_s']:,}) | {r['psql_copy_s']} | {r['create_vs_copy']}× | {r['validate_s']} | "
-              f"{r['run_s']} | {pgl} | {p['extract']}/{p['create']}/{p['validate']}/{p['run']} | {r['is_valid']} |")
+              f"{r['run_s']} ({r['run_vs_copy']}×) | {pgl} | {p['extract']}/{p['create']}/{p['validate']}/{p['run']} | {r['is_valid']} |")
 
 
 if __name__ == "__main__":

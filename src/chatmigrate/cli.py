@@ -45,6 +45,7 @@ from .cli_render import (
     safe,
 )
 from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
+from .eventlog import EventLog, LoggedProgress
 from .phase6.kinds import LinkMode
 from .planfiles import MIGRATION_STATS, REPORT, ROLLBACK_RECORD
 from .progress import NO_PROGRESS, Progress
@@ -85,27 +86,46 @@ INTERRUPTED = "nothing was committed by the step that was running"
 
 
 def _run(ctx: click.Context, fn: Callable[[], int | None]) -> None:
-    """Call one library function; map our errors to a sentence and an exit code."""
+    """Call one library function; map our errors to a sentence and an exit code (and, with
+    ``--log-file``, log the command's start, its error and its end)."""
     debug = ctx.obj["debug"]
+    log = EventLog(None)
     try:
+        log = ctx.meta["event_log"] = EventLog(ctx.meta.get("log_file"))
+        log.emit("command_started", command=ctx.info_name, version=__version__)
         code = fn() or 0
     except Terminated as exc:
-        err.print(f"terminated (SIGTERM): {safe(_committed(exc, INTERRUPTED))}.")
-        sys.exit(143)
+        _fail(ctx, log, f"terminated (SIGTERM): {_committed(exc, INTERRUPTED)}.", 143, plain=True)
     except KeyboardInterrupt as exc:
-        err.print(f"interrupted: {safe(_committed(exc, INTERRUPTED))}.")
-        sys.exit(130)
+        _fail(ctx, log, f"interrupted: {_committed(exc, INTERRUPTED)}.", 130, plain=True)
     except Exception as exc:
         if debug:
             err.print_exception()
         ours = _ours(exc, _url(ctx))
         if ours is not None:
-            _say_error(ctx, str(ours))
-            sys.exit(ours.exit_code)
+            _fail(ctx, log, str(ours), ours.exit_code)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # a bug we did not foresee
-        _say_error(ctx, f"unexpected {type(exc).__name__}: {first} — {_committed(exc)}; re-run with --debug "
-                        "for the traceback and report it.")
-        sys.exit(1)
+        _fail(ctx, log, f"unexpected {type(exc).__name__}: {first} — {_committed(exc)}; re-run with --debug "
+                        "for the traceback and report it.", 1)
+    log.emit("command_finished", exit_code=code, seconds=log.seconds())
+    log.close()
+    sys.exit(code)
+
+
+def _fail(ctx: click.Context, log: EventLog, text: str, code: int, *, plain: bool = False) -> None:
+    """Say ``text`` on stderr (and in the log, scrubbed alike), then exit with ``code``."""
+    url = _url(ctx)
+    if url:
+        from .postgres.db import scrub
+
+        text = scrub(text, url)
+    if plain:
+        err.print(safe(text))
+    else:
+        _say_error(ctx, text)
+    log.emit("error", text=text, exit_code=code)
+    log.emit("command_finished", exit_code=code, seconds=log.seconds())
+    log.close()
     sys.exit(code)
 
 
@@ -194,8 +214,20 @@ another_dump_option = click.option(
     help="Migrate although the target holds a committed run of another dump (two dumps are intended).")
 
 
+def _keep_log_path(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    ctx.meta["log_file"] = value  # opened by _run, where a bad path becomes one sentence
+
+
+log_option = click.option(
+    "--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, expose_value=False,
+    callback=_keep_log_path, metavar="PATH",
+    help="Append JSON lines of events to PATH (steps and tasks started and finished, counts, warnings, errors); "
+         "created 0600.")
+
+
 def output_options(fn: Callable[..., None]) -> Callable[..., None]:
-    """``--json`` and ``--quiet``, for the commands whose results a script may read."""
+    """``--json``, ``--quiet`` and ``--log-file``, for the commands whose results a script may read."""
+    fn = log_option(fn)
     fn = click.option("--quiet", "-q", is_flag=True, help="Print only errors (no progress, no summary).")(fn)
     return click.option("--json", "as_json", is_flag=True,
                         help="Print the results as one JSON document on stdout, and nothing else there "
@@ -203,7 +235,44 @@ def output_options(fn: Callable[..., None]) -> Callable[..., None]:
 
 
 def _progress(quiet: bool) -> Progress:
-    return NO_PROGRESS if quiet else RichProgress()
+    """The progress shown (none with --quiet), logged too with --log-file."""
+    shown: Progress = NO_PROGRESS if quiet else RichProgress()
+    ctx = click.get_current_context(silent=True)
+    log = ctx.meta.get("event_log") if ctx is not None else None
+    return LoggedProgress(shown, log) if log is not None and log.enabled else shown
+
+
+def _log(event: str, **fields: Any) -> None:
+    """One event in the --log-file, when there is one."""
+    ctx = click.get_current_context(silent=True)
+    log = ctx.meta.get("event_log") if ctx is not None else None
+    if log is not None:
+        log.emit(event, **fields)
+
+
+def _on_step(printing: bool, scrub: Callable[[str], str] | None = None) -> Callable[[str, Any], None]:
+    """run's step callback: the step's summary printed (unless --json/--quiet) and logged;
+    ``scrub`` keeps the storage keys out of the images' reasons."""
+    from .steps.run import step_summary
+
+    def on_step(step: str, res: Any) -> None:
+        counts, warnings = step_summary(step, res)
+        _log("step_finished", step=step, **counts)
+        for text in warnings:
+            _log("warning", step=step, text=text)
+        if printing and step == "images":
+            from .cli_render import print_images
+
+            print_images(res, scrub or (lambda text: text))
+        elif printing:
+            print_run_step(step, res)
+    return on_step
+
+
+def _copy_progress() -> Any:
+    from .cli_render import RichCopyProgress
+
+    return RichCopyProgress()
 
 
 def _echo_json(doc: Any) -> None:
@@ -230,14 +299,19 @@ link_option = click.option(
 @temp_option
 @tz_option
 @link_option
+@log_option
 @click.pass_context
 def extract(ctx: click.Context, dump: str, temp_dir: Path, source_timezone: str | None,
             link: LinkMode | None) -> None:
     """Step 1: read chats and messages from the dump and apply the plan's rules."""
     from .steps.extract import extract as run_extract
 
-    _run(ctx, lambda: print_extract(
-        run_extract(dump, temp_dir, source_tz=source_timezone, progress=RichProgress(), link=link)))
+    def go() -> None:
+        res = run_extract(dump, temp_dir, source_tz=source_timezone, progress=_progress(False), link=link)
+        _on_step(False)("extraction", res)
+        print_extract(res)
+
+    _run(ctx, go)
 
 
 @cli.command()
@@ -276,6 +350,7 @@ def plan(ctx: click.Context, dump: str, temp_dir: Path, database_url: str | None
 @rate_option
 @index_option
 @another_dump_option
+@log_option
 @click.pass_context
 def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate: float, skip_indexes: bool,
            allow_another_dump: bool) -> None:
@@ -284,7 +359,8 @@ def create(ctx: click.Context, temp_dir: Path, database_url: str, max_error_rate
 
     def go() -> int:
         res = run_create(temp_dir, database_url, max_error_rate=max_error_rate,
-                         indexes=not skip_indexes, progress=RichProgress(), allow_another_dump=allow_another_dump)
+                         indexes=not skip_indexes, progress=_progress(False), allow_another_dump=allow_another_dump)
+        _on_step(False)("creation", res)
         print_create(res)
         return 1 if (res.counts.chats.failed or res.counts.messages.failed or res.counts.media.failed) else 0
 
@@ -405,6 +481,7 @@ def validate(ctx: click.Context, /, dump: str | None, temp_dir: Path, database_u
         storage = _storage_if_configured(storage_kw)
         res = run_validate(dump, temp_dir, database_url, source_tz=source_timezone, progress=_progress(quiet),
                            storage=storage)
+        _on_step(False)("validation", res)
         if as_json:
             _echo_json({**res.doc, "files": _files(temp_dir, results=res.path)})
         elif not quiet:
@@ -506,29 +583,33 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
         max_error_rate: float, skip_indexes: bool, link: LinkMode | None, allow_another_dump: bool, with_images: bool,
         as_json: bool, quiet: bool, **image_kw: Any) -> None:
     """Preflight, extract, create, indexes and validate, in one go (and, with --images, the images)."""
+    from .steps.run import ImageCopy
     from .steps.run import run as run_all
 
     def go() -> int:
-        if with_images and (as_json or quiet):
-            from .errors import UsageError
-
-            raise UsageError("run --images prints the images' outcome and cannot be combined with --json or "
-                             "--quiet yet: run `chatmigrate run --json`, then `chatmigrate images`.")
+        job: ImageCopy | None = None
         if with_images:  # refused before anything is written: settings, then the bucket
             from .steps.images import storage_preflight
+            from .storage.checks import Limits
 
-            storage_preflight(_storage_config(image_kw))
-        storage = _storage_if_configured(image_kw)  # validation checks the images there too
+            cfg = _storage_config(image_kw)
+            storage_preflight(cfg)
+            job = ImageCopy(cfg, image_kw["source_endpoint"], image_kw["source_dir"], image_kw["workers"],
+                            Limits(image_kw["max_image_bytes"]), None if quiet else _copy_progress())
+        storage = None if job else _storage_if_configured(image_kw)  # validation checks the images there too
         res = run_all(dump, temp_dir, database_url, source_tz=source_timezone, max_error_rate=max_error_rate,
                       indexes=not skip_indexes, progress=_progress(quiet),
-                      on_step=None if as_json or quiet else print_run_step, link=link,
-                      allow_another_dump=allow_another_dump, storage=storage)
+                      on_step=_on_step(not (as_json or quiet), job.storage.scrub if job else None), link=link,
+                      allow_another_dump=allow_another_dump, storage=storage, images=job)
         s = res.stats
         if as_json:
+            im = res.images
+            files = _files(temp_dir, migration_stats=temp_dir / MIGRATION_STATS, results=res.validation.path,
+                           **({"images": im.report} if im else {}))
             _echo_json({"success": res.success, "is_valid": res.validation.is_valid, "link_mode": s.get("link_mode"),
-                        "files": _files(temp_dir, migration_stats=temp_dir / MIGRATION_STATS,
-                                        results=res.validation.path),
-                        "migration_stats": s, "validation": res.validation.doc})
+                        "files": files, "migration_stats": s, "validation": res.validation.doc,
+                        **({"images": {"run_id": im.run_id, "bucket": im.bucket, "success": im.success,
+                                       "seconds": round(im.seconds, 3), **im.totals}} if im else {})})
             return 0 if res.success else 1
         if quiet:
             return 0 if res.success else 1
@@ -536,10 +617,7 @@ def run(ctx: click.Context, /, dump: str, temp_dir: Path, database_url: str, sou
         out.print(f"[bold]Phase 6 run[/], link mode {safe(res.extraction.mode.describe())}: {verdict} in "
                   f"{s['duration_seconds']:.1f} s; "
                   f"wrote {safe(temp_dir / MIGRATION_STATS)} and {safe(temp_dir / REPORT)}")
-        code = 0 if res.success else 1
-        if with_images:
-            code = max(code, _copy_images(temp_dir, database_url, **image_kw))
-        return code
+        return 0 if res.success else 1
 
     _run(ctx, go)
 
@@ -598,6 +676,10 @@ def rollback(ctx: click.Context, /, temp_dir: Path, database_url: str, everythin
                 return 2
         counts, files = run_rollback(temp_dir, database_url, everything=everything, run_id=run_id,
                                        keep_indexes=keep_indexes, progress=_progress(quiet))
+        _log("step_finished", step="rollback", run_id=counts.run_id, everything=everything,
+             deleted={"chats": counts.chats, "messages": counts.messages, "media": counts.media},
+             kept={"chats": counts.kept_chats, "messages": counts.kept_messages},
+             rolled_back_folder=str(files.folder) if files.folder else None)
         if as_json:
             _echo_json({"run_id": counts.run_id, "everything": everything,
                         "deleted": {"chats": counts.chats, "messages": counts.messages, "media": counts.media},

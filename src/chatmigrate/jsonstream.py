@@ -88,8 +88,40 @@ class StreamedDoc:
         if chunk:
             self._write_batch(chunk)
 
+    def raw_batch(self, json_texts: list[str]) -> None:
+        """Append pre-encoded elements, one write each: not joined first, since one line with
+        an emoji would make the joined text four bytes a character to copy and encode."""
+        if not json_texts:
+            return
+        write = self.fh.write
+        write("\n    " if self._first_item else "\n   ,")
+        self._first_item = False
+        write(json_texts[0])
+        for text in json_texts[1:]:
+            write("\n   ,")
+            write(text)
+
     def _write_batch(self, chunk: list[str]) -> None:
         self.fh.write(("\n    " if self._first_item else "\n   ,") + "\n   ,".join(chunk))
+        self._first_item = False
+
+    def raw_lines(self, blocks: Iterable[bytes | bytearray | memoryview], batch: int = 4096) -> None:
+        """Append elements already encoded as JSON, each block one element ending in a newline
+        (as PostgreSQL's COPY TO writes one row per message); the elements hold no newline."""
+        pending: list[bytes | bytearray | memoryview] = []
+        for block in blocks:
+            pending.append(block)
+            if len(pending) >= batch:
+                self._write_lines(pending)
+                pending = []
+        if pending:
+            self._write_lines(pending)
+
+    def _write_lines(self, blocks: list[bytes | bytearray | memoryview]) -> None:
+        data = b"".join(blocks).decode("utf-8")
+        if not data.endswith("\n"):
+            raise ValueError("an encoded element does not end in a newline")
+        self.fh.write(("\n    " if self._first_item else "\n   ,") + data[:-1].replace("\n", "\n   ,"))
         self._first_item = False
 
     def end_array(self) -> None:

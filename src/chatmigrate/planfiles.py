@@ -219,6 +219,21 @@ def message_line(m: r.TargetMessage) -> str:
     )
 
 
+def message_lines(ms: Iterable[r.TargetMessage]) -> list[str]:
+    """:func:`message_line` of each message (the same text, by attribute name, without a call
+    per message)."""
+    return [
+        f'{{"id": {js(m.id)}, "chat_id": {js(m.chat_id)}, "sender_id": {js(m.sender_id)}, '
+        f'"content": {js(m.content)}, "is_read": {"true" if m.is_read else "false"}, '
+        f'"created_at": {js(m.created_at)}, "has_image": {"true" if m.has_image else "false"}, '
+        f'"sender_role": {_CUSTOMER if m.sender_role == "customer" else js(m.sender_role)}}}'
+        for m in ms
+    ]
+
+
+_CUSTOMER = js("customer")
+
+
 def skipped_message_line(x: r.Skip) -> str:
     return (f'{{"message": {{"id": {js(x.id)}, "chat_id": {js(x.parent_id) if x.parent_id else "null"}}}, '
             f'"reason": {js(x.reason)}}}')
@@ -280,6 +295,14 @@ class ExtractedWriter:
 
     def skipped_message(self, x: r.Skip) -> None:
         self._skip.raw_item(skipped_message_line(x))
+
+    def messages(self, ms: Iterable[r.TargetMessage]) -> None:
+        """:meth:`message` for each, in one write."""
+        self._out.raw_batch(message_lines(ms))
+
+    def skipped_messages(self, xs: Iterable[r.Skip]) -> None:
+        """:meth:`skipped_message` for each, in one write."""
+        self._skip.raw_batch([skipped_message_line(x) for x in xs])
 
     def finish(self, images: Sequence[r.PlannedMedia], warnings: Sequence[NulWarning],
                metadata: ExtractMetadata) -> None:
@@ -352,7 +375,7 @@ def read_extracted(temp_dir: Path) -> Extracted:
     return Extracted(path, head["metadata"], chats, media)
 
 
-def write_chat_links(temp_dir: Path, decisions: Iterable[ChatLink], per_part: Mapping[str | tuple[str, str], int],
+def write_chat_links(temp_dir: Path, decisions: Iterable[ChatLink], per_part: Mapping[Any, int],
                      link: k.LinkMode) -> None:
     """chat-links.json: for every legacy chat, how it was linked and where its messages went.
     ``per_part``: (legacy chat, target chat) -> messages, or the chat's id alone when both are one."""
@@ -385,10 +408,28 @@ def write_chat_links(temp_dir: Path, decisions: Iterable[ChatLink], per_part: Ma
 # --------------------------------------------------------------------------- step 2
 
 
+@dataclass(slots=True)
+class EncodedItems:
+    """Manifest elements already encoded, one JSON object per block, each ending in a newline
+    (the shape :func:`write_created` writes for them; ``load`` has PostgreSQL format them)."""
+
+    blocks: Iterable[bytes | bytearray | memoryview]
+
+
+@dataclass(slots=True)
+class CreatedRowsEncoded:
+    """:class:`CreatedRows` whose messages are encoded already (a million of them)."""
+
+    chats: Iterable[CreatedChat]
+    messages: EncodedItems
+    media: Iterable[CreatedMedia]
+
+
 _MANIFEST_PARTS = ((k.Outcome.INSERT, "created"), (k.Outcome.PRESENT, "already_present"))
 
 
-def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: dict[str, int], *,
+def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows | CreatedRowsEncoded], metadata: dict[str, int],
+                  *,
                   run_id: int, dump_sha256: str | None) -> None:
     """chats-created.json, the report of step 2: every created and already-present row,
     and the ledger run they belong to (the ledger in the target is the source of truth)."""
@@ -407,12 +448,10 @@ def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: 
                 doc.item(item)
             doc.end_array()
             doc.begin_array(f"{prefix}_messages")
-            # uuids need no JSON escaping (the loader checked them): format the lines directly
-            doc.raw_items(
-                f'{{"id": "{m.id}", "chat_id": "{m.chat_id}", "sender_id": "{m.sender_id}", '
-                f'"has_image": {"true" if m.has_image else "false"}}}'
-                for m in part.messages
-            )
+            if isinstance(part.messages, EncodedItems):
+                doc.raw_lines(part.messages.blocks)
+            else:  # uuids need no JSON escaping (the loader checked them): format the lines directly
+                doc.raw_items(message_item(m) for m in part.messages)
             doc.end_array()
             doc.begin_array(f"{prefix}_media")
             for md in part.media:
@@ -420,6 +459,12 @@ def write_created(temp_dir: Path, rows: dict[k.Outcome, CreatedRows], metadata: 
             doc.end_array()
         doc.value("metadata", metadata)
         doc.close()
+
+
+def message_item(m: CreatedMessage) -> str:
+    """One element of the manifest's message arrays (``load`` formats the same text in SQL)."""
+    return (f'{{"id": "{m.id}", "chat_id": "{m.chat_id}", "sender_id": "{m.sender_id}", '
+            f'"has_image": {"true" if m.has_image else "false"}}}')
 
 
 def read_created_run(temp_dir: Path) -> tuple[int | None, str | None]:

@@ -162,6 +162,19 @@ def test_row_offsets_point_at_the_tuple(make_dump) -> None:  # type: ignore[no-u
         assert data.startswith(tup, r.offset), f"row {r.values['id']}: offset {r.offset} is at {data[r.offset:r.offset + 6]!r}"
 
 
+@pytest.mark.parametrize("chunk_size", [3, 1 << 22])
+def test_batches_are_the_rows_one_statement_each(make_dump, chunk_size: int) -> None:  # type: ignore[no-untyped-def]
+    data = make_dump(CREATE_V, *LAYOUTS.values(), CREATE_V.replace("`v`", "`w`"),
+                     LAYOUTS["mysql8-one-line"].replace(b"`v`", b"`w`"), LAYOUTS["mariadb-row-per-line"])
+    rows = list(DumpReader(io.BytesIO(data), chunk_size=chunk_size))
+    reader = DumpReader(io.BytesIO(data), chunk_size=chunk_size)
+    batches = list(reader.batches())
+    assert [x for b in batches for x in b] == rows
+    assert all(len({x.table for x in b}) == 1 for b in batches)  # one statement's rows: one table
+    assert len(batches) >= len(VALUE_CASES) + 3  # one INSERT per row in one layout
+    assert reader.completed and reader.tables["w"].rows == len(VALUE_CASES)
+
+
 def test_table_statistics_and_completed(make_dump) -> None:  # type: ignore[no-untyped-def]
     data = make_dump(*SMALL, CREATE_V.replace("`v`", "`w`"), LAYOUTS["one-insert-per-row"].replace(b"`v`", b"`w`"))
     reader = scan_dump(io.BytesIO(data), ["v"])

@@ -12,8 +12,11 @@ import time
 
 import pytest
 
+from chatmigrate.dump.engine import choose as choose_engine
+from chatmigrate.dump.engine import native_available
 from chatmigrate.postgres.db import seed_from_csv
 from chatmigrate.steps.create import ThresholdExceeded
+from chatmigrate.steps.extract import extract
 from chatmigrate.steps.run import run
 from chatmigrate.synth import generate
 from pgdb import throwaway
@@ -58,6 +61,17 @@ def test_run_writes_the_plans_stats_file(world, tmp_path):
         assert stats["steps"]["validation"]["is_valid"] is True
         assert stats["duration_seconds"] > 0 and stats["started_at"] < stats["completed_at"]
         assert stats["link_mode"] == "strict"
+        assert stats["steps"]["extraction"]["dump_reader"] == choose_engine()  # the reader that read the dump
+
+
+@pytest.mark.parametrize("pure", ["1", "0"])
+def test_the_stats_name_the_dump_reader_used(world, tmp_path, monkeypatch, pure):
+    if pure == "0" and not native_available():
+        pytest.skip("the native reader is not built here (no C compiler at install)")
+    monkeypatch.setenv("CHATMIGRATE_PURE_PYTHON", pure)
+    temp = fresh_temp_dir(world, tmp_path)
+    meta = extract(str(world.dump), temp).metadata
+    assert meta["dump_reader"] == ("python" if pure == "1" else "native")
 
 
 def test_create_names_the_insert_triggers_that_fired(world, tmp_path):

@@ -225,6 +225,23 @@ def test_run_images_copies_as_its_last_step_and_rollback_images_undoes_it(image_
     assert target_objects(w, s3_server) == {} and w.db.counts() == {"chats": 0, "chat_messages": 0, "media": 0}
 
 
+def test_run_images_json_copies_before_validation_which_checks_every_object(image_world, s3_server, synth_world):
+    w = image_world
+    placed = place(w, s3_server)
+    env = {**os.environ, **w.env()}
+    res = subprocess.run([sys.executable, "-m", "chatmigrate", "run", "--dump", str(synth_world.dump),
+                          "--temp-dir", str(w.temp), "--database-url", w.db.url, "--bucket", w.target_bucket,
+                          "--images", "--source-endpoint", s3_server.endpoint, "--json"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)  # one document: nothing else on stdout
+    assert doc["success"] is True and doc["images"]["success"] is True
+    assert doc["images"]["copied"] == len(placed) == doc["validation"]["images_checked"]
+    assert doc["validation"]["images_in_place"] == len(placed) and doc["validation"]["images_missing_total"] == 0
+    assert doc["migration_stats"]["steps"]["images"]["copied"] == len(placed)
+    assert target_objects(w, s3_server) == placed
+
+
 def test_run_images_refuses_a_missing_bucket_before_writing_anything(image_world, s3_server, synth_world, tmp_path):
     w = image_world
     temp = tmp_path / "fresh"

@@ -94,14 +94,20 @@ class DumpReader(InsertReader):
     # ------------------------------------------------------------------ driving
 
     def __iter__(self) -> Iterator[Row]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[Row]]:
+        """The rows in batches, in file order: each batch holds rows of one INSERT statement
+        only (at most a few hundred), so a hot loop pays one generator hop per batch, not per
+        row. The same rows, errors and checks as iterating the reader itself."""
         self._in = open_source(self.source)
         self.name = self._in.name
         tables = f" ({', '.join(sorted(self.wanted))})" if self.wanted else ""
         self.progress.start(f"reading {Path(self.name).name}{tables}", self._in.total, "bytes")
         try:
             self._start()
-            for batch in self._statements():
-                yield from batch
+            yield from self._statements()
             if not self._count:
                 what = "is empty" if self.base + len(self.buf) == 0 else "holds no SQL statement"
                 raise UnexpectedInputError(f"the file {what}", advice="it is not a mysqldump/mariadb-dump output; check the path",

@@ -42,6 +42,7 @@ class ExtractMetadata(TypedDict):
     legacy_chats_linked: int
     dump: str
     dump_sha256: NotRequired[str]  # when step 1 computed it while reading
+    dump_reader: NotRequired[Literal["native", "python"]]  # the tuple reader that read the dump
 
 
 class CreationStats(TypedDict):

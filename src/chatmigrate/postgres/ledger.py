@@ -2,8 +2,10 @@
 
 Owns: the ``chatmigrate`` schema (``chatmigrate.runs``: one row per migration of one
 dump into this target; ``chatmigrate.run_rows``: (kind, id) of every chat, message and
-media row a run inserted, primary key (kind, id) so no two runs can claim a row), its
-idempotent DDL, choosing the run a create continues (the committed run of the same
+media row a run inserted; no two entries name one row: :func:`record` refuses a row the
+ledger lists already -- a heap without an index, as a primary key on random uuids cost a
+second per 200k rows; a ledger made by an earlier version keeps its primary key (kind, id)
+and works the same), its idempotent DDL, choosing the run a create continues (the committed run of the same
 dump checksum) or refusing a run of another dump, and the dump's checksum. The lock
 that keeps create and rollback apart is ``postgres.lock``.
 The ledger is written in the same transaction as the rows it lists (``load``), so it
@@ -50,8 +52,7 @@ CREATE TABLE IF NOT EXISTS chatmigrate.runs (
 CREATE TABLE IF NOT EXISTS chatmigrate.run_rows (
     run_id bigint NOT NULL REFERENCES chatmigrate.runs (run_id),
     kind text NOT NULL CHECK (kind IN ('chat', 'message', 'media')),
-    id uuid NOT NULL,
-    PRIMARY KEY (kind, id)
+    id uuid NOT NULL
 );
 """
 
@@ -166,19 +167,51 @@ def claim(conn: psycopg.Connection[Any], *, dump_path: str | None, dump_sha256: 
     return int(row[0])
 
 
-# the staging tables' rows this load inserts (load.py), recorded set-wise; in key order,
-# which fills the primary key's btree page by page (200k messages: about half the cost)
+# the staging tables' rows this load inserts (load.py), recorded set-wise; the messages by
+# chunks of staging (load.CHUNK, its TID range), in the order they were inserted
 RECORD = {
-    "chat": "SELECT %s, 'chat', id FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY id",
-    "message": "SELECT %s, 'message', id FROM cm_msg_outcome WHERE outcome = 'insert' ORDER BY id",
-    "media": "SELECT %s, 'media', id FROM cm_stage_media WHERE outcome = 'insert' ORDER BY id",
+    "chat": "SELECT id FROM cm_stage_chat WHERE outcome = 'insert'",
+    "message": "SELECT id FROM cm_msg_outcome WHERE outcome = 'insert'",
+    "media": "SELECT id FROM cm_stage_media WHERE outcome = 'insert'",
 }
+RECORD_CHUNK = ("SELECT s.id FROM cm_stage_msg s WHERE s.ctid >= %(lo)s::tid AND s.ctid < %(hi)s::tid "
+                "AND NOT EXISTS (SELECT 1 FROM cm_msg_skip k WHERE k.ord = s.ord)")
 
 
-def record(conn: psycopg.Connection[Any], run_id: int, kind: Kind) -> int:
-    """Record the rows of ``kind`` this load inserted (same transaction as the insert)."""
-    cur = conn.execute(f"INSERT INTO chatmigrate.run_rows (run_id, kind, id) {RECORD[kind]}",
-                       (run_id,))
+def _indexed(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = 'chatmigrate.run_rows'::regclass)"
+                       ).fetchone()
+    return bool(row and row[0])
+
+
+def check_unlisted(conn: psycopg.Connection[Any], kind: Kind) -> None:
+    """Refuse when the ledger lists a row of ``kind`` this load is about to insert.
+
+    That row was deleted from the target since a run recorded it (the app deleted it), and
+    this load inserts it again: a second entry would let a rollback of the other run delete
+    this one's row. An earlier version's primary key (kind, id) refused it the same way.
+    """
+    dup = conn.execute(f"SELECT r.run_id, r.id::text FROM chatmigrate.run_rows r JOIN ({RECORD[kind]}) s "  # noqa: S608
+                       "ON s.id = r.id WHERE r.kind = %s LIMIT 1", (kind,)).fetchone()
+    if dup is not None:
+        raise LedgerError(
+            f"the ledger already lists {kind} {dup[1]} as written by run {dup[0]}, and this load would insert it "
+            f"again (it was deleted from the target since): roll back run {dup[0]} first (chatmigrate rollback "
+            f"--run {dup[0]}), then re-run create; nothing was written."
+        )
+
+
+def record(conn: psycopg.Connection[Any], run_id: int, kind: Kind, chunk: dict[str, str] | None = None, *,
+           checked: bool = False) -> int:
+    """Record the rows of ``kind`` this load inserted (same transaction as the insert), or of
+    one chunk of the staged messages; ``checked``: :func:`check_unlisted` ran already."""
+    if not checked:
+        check_unlisted(conn, kind)
+    rows = RECORD_CHUNK if chunk is not None else RECORD[kind]
+    # an earlier version's ledger has a primary key on (kind, id): in key order its btree fills page by page
+    keyed = " ORDER BY id" if _indexed(conn) else ""
+    cur = conn.execute(f"INSERT INTO chatmigrate.run_rows (run_id, kind, id) SELECT %(run)s, %(kind)s, id "  # noqa: S608
+                       f"FROM ({rows}) s{keyed}", {"run": run_id, "kind": kind, **(chunk or {})})
     return cur.rowcount
 
 

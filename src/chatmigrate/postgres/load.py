@@ -3,8 +3,10 @@
 Owns: the staging tables (session temp tables, filled by COPY), the classification of
 every staged row in one set-based statement per kind (insert / already present /
 failed with a reason), the insert of chats, then messages, then media with
-``INSERT ... SELECT`` from staging, the advisory lock that keeps two runs apart, and
-reading back what was created or failed. Everything between :meth:`Loader.begin`
+``INSERT ... SELECT`` from staging (the messages in chunks of :data:`CHUNK_ROWS`: ranges
+of staging's blocks, each a progress step), the advisory lock that keeps two runs apart,
+and reading back what was created or failed (the manifest's messages as JSON text that
+PostgreSQL formats, :meth:`Loader.encoded_rows`). Everything between :meth:`Loader.begin`
 and :meth:`Loader.commit` is one transaction: a crash or kill leaves the target as it
 was, and a re-run finds its own rows "already present" instead of duplicating them.
 
@@ -19,13 +21,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import psycopg
 
 from ..phase6 import records as r
 from ..phase6.kinds import ROW_KINDS, ChatSchema, Outcome, RowKind
-from ..planfiles import CreatedChat, CreatedMedia, CreatedMessage, CreatedRows
+from ..planfiles import CreatedChat, CreatedMedia, CreatedMessage, CreatedRows, CreatedRowsEncoded, EncodedItems
 from ..progress import NO_PROGRESS, Progress
 from .copytext import copy_bool, copy_text, from_copy
 from .copytext import is_uuid as _UUID
@@ -152,14 +155,21 @@ UPDATE cm_stage_media t SET outcome = CASE
 INSERTS = (
     "INSERT INTO public.chats (id, booking_id, created_at, updated_at) "
     "SELECT id, booking_id, created_at, updated_at FROM cm_stage_chat WHERE outcome = 'insert' ORDER BY ord",
+    # in chunks of staging's blocks (TID ranges; staging is in ord order), a progress step each;
+    # cm_msg_skip holds the ords classified otherwise (none in a first load)
     "INSERT INTO public.chat_messages (id, chat_id, sender_id, content, is_read, created_at) "
     "SELECT s.id, s.chat_id, s.sender_id, s.content, s.is_read, s.created_at FROM cm_stage_msg s "
-    "JOIN cm_msg_outcome o ON o.ord = s.ord WHERE o.outcome = 'insert'",
+    "WHERE {chunk} AND NOT EXISTS (SELECT 1 FROM cm_msg_skip k WHERE k.ord = s.ord)",
     # created_at is its message's: the app writes the media row with its message
     "INSERT INTO public.media (id, created_at, owner_id, file_path, media_type, chat_message_id) "
     "SELECT s.id, m.created_at, s.owner_id, s.file_path, 'chat_image', s.message_id FROM cm_stage_media s "
     "JOIN public.chat_messages m ON m.id = s.message_id WHERE s.outcome = 'insert'",
 )
+
+# a chunk of the staged messages: blocks [lo, hi) of cm_stage_msg (a TID range scan, PostgreSQL 14+)
+CHUNK = "s.ctid >= %(lo)s::tid AND s.ctid < %(hi)s::tid"
+CHUNK_ROWS = 100_000  # messages per insert statement: about a second, one progress step
+SKIPPED = "CREATE TEMP TABLE cm_msg_skip AS SELECT ord FROM cm_msg_outcome WHERE outcome <> 'insert'"
 
 _TABLES = {"chat": "cm_stage_chat", "message": "cm_stage_msg", "media": "cm_stage_media"}
 _OUTCOMES = {"chat": "cm_stage_chat", "message": "cm_msg_outcome", "media": "cm_stage_media"}
@@ -204,6 +214,7 @@ class Loader:
         self.progress = progress
         self.chat_schema = chat_schema  # "booking" or "participants" (db.chat_schema)
         self.counts = LoadCounts()
+        self.manifest_messages = 0  # messages of the manifest streamed so far (encoded_rows)
         self._tx: Any = None
 
     def begin(self) -> None:
@@ -311,11 +322,15 @@ class Loader:
 
     def insert(self, run_id: int | None = None) -> None:
         """Insert the rows classified 'insert'; with ``run_id``, record each in the ledger
-        (``chatmigrate.run_rows``) in the same transaction, set-wise from staging."""
+        (``chatmigrate.run_rows``) in the same transaction, set-wise from staging. The messages
+        go in chunks of :data:`CHUNK_ROWS`, each with its ledger entries, a progress step each."""
         from . import ledger
 
         inserts = ((INSERT_CHATS_PARTICIPANTS, *INSERTS[1:]) if self.chat_schema == "participants" else INSERTS)
         for kind, stmt in zip(ROW_KINDS, inserts, strict=True):
+            if kind == "message":
+                self._insert_messages(stmt, run_id)
+                continue
             self.progress.start(f"inserting the {_PLURAL[kind]}", None)
             cur = self.conn.execute(stmt)
             self.counts.of(kind).created = cur.rowcount
@@ -327,6 +342,42 @@ class Loader:
         if run_id is not None:
             c = self.counts
             ledger.finish_load(self.conn, run_id, c.chats.created, c.messages.created, c.media.created)
+
+    def _chunks(self, rows: int) -> list[dict[str, str]]:
+        """TID ranges that split cm_stage_msg into chunks of about CHUNK_ROWS rows (one range
+        holding every block before PostgreSQL 14, which cannot scan a TID range)."""
+        row = self.conn.execute("SELECT pg_relation_size('cm_stage_msg') / current_setting('block_size')::int"
+                                ).fetchone()
+        blocks = int(row[0]) if row else 0
+        n = max(1, -(-rows // CHUNK_ROWS)) if self.conn.info.server_version >= 140000 else 1
+        step = max(1, -(-blocks // n))
+        bounds = [*range(0, blocks, step), blocks]
+        ranges = [{"lo": f"({lo},0)", "hi": f"({hi},0)"} for lo, hi in pairwise(bounds)]
+        ranges = ranges or [{"lo": "(0,0)", "hi": "(1,0)"}]  # one statement even of none: statement triggers fire
+        ranges[-1]["hi"] = "(4294967295,0)"  # the last range to the end (no block is missed)
+        return ranges
+
+    def _insert_messages(self, stmt: str, run_id: int | None) -> None:
+        from . import ledger
+
+        c = self.counts.messages
+        todo = c.attempted - c.present - c.failed
+        self.conn.execute(SKIPPED)
+        self.conn.execute("ANALYZE cm_msg_skip")
+        if run_id is not None:
+            ledger.check_unlisted(self.conn, "message")
+        self.progress.start("inserting the messages", todo)
+        done = 0
+        for chunk in self._chunks(todo):
+            inserted = self.conn.execute(stmt.format(chunk=CHUNK), chunk).rowcount
+            if run_id is not None:
+                recorded = ledger.record(self.conn, run_id, "message", chunk, checked=True)
+                if recorded != inserted:  # cannot happen: both select the same staged rows
+                    raise RuntimeError(f"ledger recorded {recorded} message rows of {inserted} inserted")
+            done += inserted
+            self.progress.update(done)
+        self.progress.finish()
+        c.created = done
 
     # ---------------------------------------------------------------- reading back
 
@@ -364,6 +415,21 @@ class Loader:
             (_make(CreatedMessage, (i, c, s, h == "t")) for i, c, s, h in self._rows("message", outcome)),
             (CreatedMedia(i, m) for i, m in self._rows("media", outcome)),
         )
+
+    def encoded_rows(self, outcome: Outcome) -> CreatedRowsEncoded:
+        """:meth:`rows`, the messages as the manifest's JSON text, formatted by PostgreSQL and
+        streamed by COPY (ids are canonical uuids, has_image a boolean: nothing to escape)."""
+        line = ("""'{"id": "' || s.id || '", "chat_id": "' || s.chat_id || '", "sender_id": "' || s.sender_id """
+                """|| '", "has_image": ' || s.has_image || '}'""")
+        query = self._select("message", line, f"o.outcome = '{outcome.value}'")
+        rows = self.rows(outcome)
+        return CreatedRowsEncoded(rows.chats, EncodedItems(self._copy_blocks(query)), rows.media)
+
+    def _copy_blocks(self, query: str) -> Iterator[bytes | bytearray | memoryview]:
+        with self.conn.cursor().copy(f"COPY ({query}) TO STDOUT") as cp:
+            for block in cp:
+                self.manifest_messages += 1  # read by another thread, for its progress bar
+                yield block
 
     def failures(self, kind: RowKind) -> Iterator[r.Failure]:
         yield from (f for f in self.counts.invalid if f.kind == kind)

@@ -34,6 +34,12 @@ __all__ = ["Classified", "PhaseInputs", "Step1Options", "TableOrderChanged", "cl
 T = TypeVar("T")
 
 
+# Rows classified at once. Small on purpose: a batch's results live until the step has
+# written them, and the more of them outlive a young-generation garbage collection, the
+# more the collector works (measured: 64 rows take ~30% less CPU than the reader's 512).
+CLASSIFY_BATCH = 64
+
+
 class TableOrderChanged(Exception):
     """Internal to :func:`over_dump`: chat or booking rows after message rows."""
 
@@ -66,8 +72,8 @@ class Classified:
     processed_chats: Spool[r.TargetChat]  # spooled to a temporary file: iterate, len
     chat_skips: Spool[r.Skip]
     progress: Progress
-    rest: Iterator[Row] | None  # single pass: the reader, positioned at the first message
-    first: Row | None
+    rest: Iterator[list[Row]] | None  # single pass: the reader's batches, positioned after the first message's
+    first: list[Row] | None  # single pass: the batch holding the first message
     reader: DumpReader | None
     allow_incomplete: bool
     link: LinkMode
@@ -76,20 +82,29 @@ class Classified:
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
-        classify, legacy, lk = rules.classify_message, rules.legacy_message, self.lookups
+        for batch in self.message_batches():
+            yield from batch
+
+    def message_batches(self) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
+        """:meth:`messages` in small batches (of one INSERT statement's rows): for hot loops."""
         if self.rest is None:  # two passes: this is the second
             reader = DumpReader(self.dump, ("message",), progress=self.progress, required_columns=r.REQUIRED_COLUMNS)
-            for row in reader:
-                yield classify(legacy(row.values), lk)
+            for rows in reader.batches():
+                yield from self._classified(rows)
             return
         if self.first is not None:
-            yield classify(legacy(self.first.values), lk)
-        for row in self.rest:
-            if row.table != "message":
-                raise TableOrderChanged(row.table)
-            yield classify(legacy(row.values), lk)
+            yield from self._classified(self.first)
+        for rows in self.rest:
+            if rows and rows[0].table != "message":  # a batch holds one INSERT's rows: one table
+                raise TableOrderChanged(rows[0].table)
+            yield from self._classified(rows)
         if not self.allow_incomplete and self.reader is not None:
             _require_tables(self.reader, self.dump)
+
+    def _classified(self, rows: list[Row]) -> Iterator[list[rules.MessageOutcome | r.Skip]]:
+        classify, lk = rules.classify_messages, self.lookups
+        for i in range(0, len(rows), CLASSIFY_BATCH):
+            yield classify([row.values for row in rows[i:i + CLASSIFY_BATCH]], lk)
 
 
 def classify_dump(
@@ -112,25 +127,30 @@ def classify_dump(
         raise UsageError(f"the dump file {dump} does not exist: check --dump or MYSQL_DUMP_PATH.")
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
     reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
-    rows = iter(reader)
+    batches = reader.batches()
     bookings: dict[str, r.LegacyBooking] = {}
     chats: Spool[r.LegacyChat] = Spool(r.LegacyChat._make)  # only iterated: kept in a temporary file
     people: dict[str, tuple[str | None, str | None]] = {}
     active = 0
-    first: Row | None = None
+    first: list[Row] | None = None
     trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
-    for row in rows:
-        if row.table == "booking":
-            b = rules.legacy_booking(row.values)
-            bookings[b.id] = _trimmed(b) if trim else b
-        elif row.table == "chat":
-            c = rules.legacy_chat(row.values)
-            chats.append(c)
-            active += rules.is_active(c)
-            if keep_people:
-                people[rules.low(c.id) or ""] = (rules.low(c.buyer_id), rules.low(c.stylist_id))
+    for rows in batches:
+        if not rows:
+            continue
+        table = rows[0].table  # a batch holds one INSERT's rows: one table
+        if table == "booking":
+            for row in rows:
+                b = rules.legacy_booking(row.values)
+                bookings[b.id] = _trimmed(b) if trim else b
+        elif table == "chat":
+            for row in rows:
+                c = rules.legacy_chat(row.values)
+                chats.append(c)
+                active += rules.is_active(c)
+                if keep_people:
+                    people[rules.low(c.id) or ""] = (rules.low(c.buyer_id), rules.low(c.stylist_id))
         else:
-            first = row
+            first = rows
             break
     if not single_pass and not opts.allow_incomplete:
         _require_tables(reader, dump)
@@ -142,7 +162,7 @@ def classify_dump(
     return Classified(
         dump, rules.Lookups({}, inputs.migrated, inputs.mapping, opts.tz, linked.routes), total_chats,
         total_bookings, active, linked.targets, linked.skips, opts.progress,
-        rows if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
+        batches if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
         opts.link, linked.decisions, people,
     )
 

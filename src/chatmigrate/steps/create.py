@@ -4,8 +4,10 @@ Owns: reading step 1's output as typed records (streamed), driving the
 :class:`~chatmigrate.postgres.load.Loader` (stage, classify, threshold, insert, commit),
 and writing ``failed-chats-creation.json`` (when anything failed),
 ``chats-created.json`` (the rollback manifest: created and already-present ids) and
-``chat-creation-stats.json``; then the plan's indexes (only those no index in place
-serves already; the ones created are recorded in the run, so rollback removes them). The Phase 6 lock is held from
+``chat-creation-stats.json``; after the load's commit, the plan's indexes (only those no
+index in place serves already; the ones created are recorded in the run, so rollback
+removes them), built on a second connection while a thread writes the manifest from the
+load's session. The Phase 6 lock is held from
 before step 1's file is read to the end; the load claims its ledger run (``ledger``) and
 records every row in its transaction. After the commit, any failure says what is
 committed (:class:`LoadCommitted`) and the stats file is written anyway.
@@ -15,7 +17,9 @@ Does not own: SQL (``postgres``), file shapes (``planfiles``), printing (``cli``
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,16 +195,22 @@ def create(
         built: list[str] = []
         what = f"writing {pf.CHATS_CREATED}"
         try:
-            progress.start(f"writing {pf.CHATS_CREATED}", None)
-            pf.write_created(temp_dir, {o: ld.rows(o) for o in Outcome},
-                             manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
-            progress.finish()
-            if indexes:  # after the load's commit, in a transaction of their own, the lock still held
-                what = "index creation"
-                with conn.transaction():  # only where no equivalent is in place; the ledger lists what it made
-                    made = db.create_indexes(conn, schema, progress)
-                    ledger.record_indexes(conn, run_id, made.created)
-                    built = made.in_place
+            # the manifest is read from the load's session (its staging tables) in a thread, while the
+            # indexes are built on a second connection: both are mostly the server's work, on two cores
+            writer = _Background(pf.write_created, temp_dir, {o: ld.encoded_rows(o) for o in Outcome},
+                                 manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
+            try:
+                if indexes:  # after the load's commit, in a transaction of their own, the lock still held
+                    what = "index creation"
+                    built = _build_indexes(url, schema, run_id, progress)
+            finally:
+                c = ld.counts.messages
+                progress.start(f"writing {pf.CHATS_CREATED}", c.created + c.present)
+                failed = writer.join(lambda: progress.update(ld.manifest_messages))
+                progress.finish()
+            if failed is not None:
+                what = f"writing {pf.CHATS_CREATED}"
+                raise failed
         except BaseException as exc:
             stats["indexes_built"] = False
             stats["error"] = f"{what} failed or was interrupted after the load's commit"
@@ -210,6 +220,39 @@ def create(
     stats["indexes_built"] = bool(built)
     pf.write_creation_stats(temp_dir, stats)
     return CreateResult(counts, seconds, True, built, stats, failed_path, triggers, run_id)
+
+
+def _build_indexes(url: str, schema: ChatSchema, run_id: int, progress: Progress) -> list[str]:
+    """The plan's indexes where no equivalent is in place, on a connection of their own (the
+    load's holds the lock); the ledger lists what was made, in the same transaction."""
+    with db.connect(url, autocommit=True) as conn, conn.transaction():
+        made = db.create_indexes(conn, schema, progress)
+        ledger.record_indexes(conn, run_id, made.created)
+        return made.in_place
+
+
+class _Background:
+    """A call in a thread of its own; :meth:`join` waits for it and returns what it raised."""
+
+    def __init__(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        self._error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                fn(*args, **kwargs)
+            except BaseException as exc:  # handed to join()
+                self._error = exc
+
+        self._thread = threading.Thread(target=target, name="chatmigrate-manifest")
+        self._thread.start()
+
+    def join(self, poll: Callable[[], object] | None = None, every: float = 0.5) -> BaseException | None:
+        """Wait (calling ``poll`` every ``every`` seconds meanwhile); what the call raised, or None."""
+        while self._thread.is_alive():
+            self._thread.join(every)
+            if poll is not None:
+                poll()
+        return self._error
 
 
 def _after_waiting(temp_dir: Path, ext: pf.Extracted, stamp: Any) -> pf.Extracted:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from .. import planfiles as pf
+from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
 from ..phase6.compact import Spool
@@ -59,11 +61,13 @@ def extract(
     return over_dump(dump, inputs, options, lambda cl: _extract(dump, temp_dir, inputs, options, cl, mode))
 
 
+_chat_id = attrgetter("chat_id")
+_role = attrgetter("sender_role")
+
+
 def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified,
              mode: Mode) -> ExtractResult:
-    # (legacy chat, target chat) -> messages; a chat that keeps its legacy id counted under
-    # that id alone (the route's string: no tuple and no copy of the id per chat)
-    per_part: Counter[str | tuple[str, str]] = Counter()
+    per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
     message_reasons: Counter[str] = Counter()
@@ -73,22 +77,25 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
     total_messages = processed_messages = 0
     with pf.ExtractedWriter(temp_dir, pf.now_iso()) as out:
         out.chats(processed_chats, chat_skips)
-        write_message, write_skip = out.message, out.skipped_message
-        for res in cl.messages():
-            total_messages += 1
-            if isinstance(res, r.Skip):
-                message_reasons[res.reason] += 1
-                write_skip(res)
+        write_messages, write_skips = out.messages, out.skipped_messages
+        outcome = rules.MessageOutcome
+        for batch in cl.message_batches():  # one INSERT's rows at a time, counted column by column
+            total_messages += len(batch)
+            done: list[rules.MessageOutcome] = [x for x in batch if x.__class__ is outcome]
+            if len(done) != len(batch):
+                skips = [x for x in batch if x.__class__ is not outcome]
+                message_reasons.update([x.reason for x in skips])  # type: ignore[union-attr]
+                write_skips(skips)  # type: ignore[arg-type]
+            if not done:
                 continue
-            m = res.message
-            processed_messages += 1
-            per_part[m.chat_id if res.legacy_chat_id == m.chat_id else (res.legacy_chat_id, m.chat_id)] += 1
-            senders[m.sender_role] += 1
-            write_message(m)
-            if res.media is not None:
-                images.append(res.media)
-            if res.nul_removed:
-                warnings.append(pf.NulWarning(m.id, res.nul_removed))
+            processed_messages += len(done)
+            msgs, media, nuls, _urls, legacy_ids = zip(*done, strict=True)
+            per_part.update(zip(legacy_ids, map(_chat_id, msgs), strict=True))
+            senders.update(map(_role, msgs))
+            write_messages(msgs)
+            images.extend(filter(None, media))
+            if any(nuls):
+                warnings.extend(pf.NulWarning(m.id, n) for m, n in zip(msgs, nuls, strict=True) if n)
         skipped_messages = total_messages - processed_messages
         metadata: pf.ExtractMetadata = {
             "total_mysql_chats": cl.total_chats,
@@ -111,6 +118,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
             "link_mode_source": mode.source,
             "legacy_chats_linked": sum(1 for x in cl.chat_links if x.rule is not None),
             "dump": os.path.abspath(dump),
+            "dump_reader": choose_engine(),
         }
         out.finish(images, warnings, metadata)
     pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)

@@ -1,4 +1,4 @@
-"""``run``: preflight, extract, create (with indexes), validate, and the run's stats file.
+"""``run``: preflight, extract, create (with indexes), the images (``--images``), validate, and the run's stats file.
 
 Owns: sequencing the three steps (step 3's staging of the expected rows runs beside
 step 2, since it reads only the dump), timing them, and writing
@@ -9,6 +9,10 @@ run succeeds or stops.
 Also the progress labels of the phases: each step's labels begin with its name, and the
 two reads of the dump say which pass they are (step 1's, then step 3's beside step 2, which
 shows a spinner while ``run`` waits for it, then one while the target is checked).
+
+With :class:`ImageCopy`, the chat images are copied after the load's commit and before the
+validation, which then checks every object in storage (a failure there says what is committed).
+:func:`step_summary` gives each finished step's counts and warnings for the event log.
 
 Does not own: any step's logic.
 """
@@ -37,7 +41,23 @@ from .modes import Mode, resolve
 from .validate import ValidateResult, check, stage
 
 if TYPE_CHECKING:
+    from ..storage.checks import Limits
+    from ..storage.copy import CopyProgress
     from ..storage.target import StorageConfig
+    from .images import ImagesResult
+
+
+@dataclass(slots=True)
+class ImageCopy:
+    """``run --images``: copy the run's chat images after the load and before validation,
+    which then checks every object in ``storage`` (as ``chatmigrate images``)."""
+
+    storage: StorageConfig
+    source_endpoint: str | None = None
+    source_dir: Path | None = None
+    workers: int = 16
+    limits: Limits | None = None
+    progress: CopyProgress | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +66,7 @@ class RunResult:
     creation: CreateResult
     validation: ValidateResult
     stats: pf.MigrationStats
+    images: ImagesResult | None = None
 
     @property
     def success(self) -> bool:
@@ -92,8 +113,9 @@ def run(
     link: LinkMode | None = None,
     allow_another_dump: bool = False,
     storage: StorageConfig | None = None,
+    images: ImageCopy | None = None,
 ) -> RunResult:
-    """The whole phase. ``link`` None: the target's chat schema decides (participants when its
+    """The whole phase (with ``images``, the chat images copied between the load and the validation). ``link`` None: the target's chat schema decides (participants when its
     chats are keyed by customer and stylist, else strict); a ``link`` the target cannot honour
     is refused (LinkModeRefused, exit 2) before anything is written, the stats file included."""
     started_at, t0 = pf.now_iso(), time.perf_counter()
@@ -143,14 +165,23 @@ def run(
         steps["creation"] = {"success": failed == 0, **cr.stats}
         if on_step:
             on_step("creation", cr)
+        im: ImagesResult | None = None
+        what = "the images' copy"
         try:
+            if images is not None:
+                im = _copy_images(temp_dir, url, images)
+                steps["images"] = {"success": im.success, "duration_seconds": round(im.seconds, 3), **im.totals}
+                if on_step:
+                    on_step("images", im)
+                storage = images.storage
+            what = "validation"
             progress.start("validate: comparing the target with the dump, and the plan's SQL checks", None)
             va = check(expected, storage=storage)
             progress.finish()
         except (KeyboardInterrupt, Exception) as exc:  # the load is committed: say so, whatever stopped us
             if isinstance(exc, ChatmigrateError) or cr.run_id is None:
                 raise
-            raise LoadCommitted(cr.run_id, *committed_counts(cr.counts), "validation", exc,
+            raise LoadCommitted(cr.run_id, *committed_counts(cr.counts), what, exc,
                                 "run `chatmigrate validate` to check every row, or rollback") from exc
         steps["validation"] = {"success": va.is_valid, "duration_seconds": round(time.perf_counter() - t, 3),
                                "is_valid": va.is_valid, "validation_errors": va.doc["validation_errors"]}
@@ -167,10 +198,41 @@ def run(
         if ours is not exc:
             raise ours from exc
         raise
-    return RunResult(ex, cr, va, finish(va.is_valid and steps["creation"]["success"]))
+    ok = va.is_valid and steps["creation"]["success"] and (im is None or im.success)
+    return RunResult(ex, cr, va, finish(ok), im)
+
+
+def _copy_images(temp_dir: Path, url: str, job: ImageCopy) -> ImagesResult:
+    from .images import images as copy_images
+
+    kw: dict[str, Any] = {"progress": job.progress} if job.progress is not None else {}
+    return copy_images(temp_dir, url, job.storage, source_endpoint=job.source_endpoint, source_dir=job.source_dir,
+                       workers=job.workers, limits=job.limits, **kw)
 
 
 def _discard(staging: Future[Any]) -> None:
     """Step 2 failed: wait for the (cancelled) staging beside it and close its connection."""
     with suppress(BaseException):  # step 2's error is the one to report
         staging.result().close()
+
+
+def step_summary(step: str, res: Any) -> tuple[dict[str, Any], list[str]]:
+    """A finished step's counts (ids and numbers only) and its warnings, for an event log."""
+    if step == "images":
+        return {"run_id": res.run_id, "success": res.success, "seconds": round(res.seconds, 3), **res.totals}, []
+    if isinstance(res, ExtractResult):
+        m = res.metadata
+        keys = ("total_mysql_chats", "total_mysql_messages", "processed_chats", "processed_messages",
+                "skipped_chats", "skipped_messages", "image_messages", "link_mode", "skip_reasons")
+        return {k: m.get(k) for k in keys}, list(m.get("alerts", []))
+    if isinstance(res, CreateResult):
+        c = res.counts
+        counts = {kind: {"attempted": n.attempted, "created": n.created, "already_present": n.present,
+                         "failed": n.failed}
+                  for kind, n in (("chats", c.chats), ("messages", c.messages), ("media", c.media))}
+        return ({"run_id": res.run_id, "committed": res.committed, "duration_seconds": round(res.duration_seconds, 3),
+                 **counts, "failure_reasons": dict(c.reasons), "indexes": res.indexes}, [])
+    d = res.doc
+    keys = ("is_valid", "expected_chats", "expected_messages", "expected_media", "total_pg_chats",
+            "total_pg_messages", "missing_chats_total", "missing_messages_total", "sql_suite_status")
+    return {k: d.get(k) for k in keys}, list(d.get("validation_errors", []))

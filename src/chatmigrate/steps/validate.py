@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import planfiles as pf
 from ..phase6 import records as r
+from ..phase6 import rules
 from ..phase6.compact import Spool
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
@@ -151,17 +152,19 @@ def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
     expected_media: Spool[r.PlannedMedia] = Spool(r.PlannedMedia._make)  # spooled: only iterated
     totals = {"messages": 0}
 
-    def messages() -> Any:
-        for res in cl.messages():
-            totals["messages"] += 1
-            if cancel is not None and not totals["messages"] & 0xFFF and cancel.is_set():
+    def messages() -> Iterator[r.TargetMessage]:
+        outcome = rules.MessageOutcome
+        for batch in cl.message_batches():  # one INSERT's rows at a time
+            totals["messages"] += len(batch)
+            if cancel is not None and cancel.is_set():
                 raise Cancelled
-            if isinstance(res, r.Skip):
-                msg_skips[res.reason] += 1
-                continue
-            if res.media is not None:
-                expected_media.append(res.media)
-            yield res.message
+            done: list[rules.MessageOutcome] = [x for x in batch if x.__class__ is outcome]
+            if len(done) != len(batch):
+                msg_skips.update([x.reason for x in batch if x.__class__ is not outcome])  # type: ignore[union-attr]
+            if done:
+                msgs, media, *_ = zip(*done, strict=True)
+                expected_media.extend(filter(None, media))
+                yield from msgs
 
     checks.create_expected_tables(conn)
     # media are staged after the messages, whose stream fills expected_media
