@@ -186,3 +186,65 @@ def test_the_phase_1_and_4_files_round_trip(tmp_path: Path):
     assert inputs == pf.PhaseInputs({"b-1": "p-1", "s-1": "p-2"}, frozenset({"k-1"}), 2)
     doc = json.loads((tmp_path / pf.BOOKINGS_CREATED).read_text())
     assert doc["results"][1] == {"id": "k-2", "success": False, "error": 'Stylist "x" ø not found'}
+
+
+# ---------------------------------------------------------------------------- bookings-created.json, streamed
+
+_GOOD = ['{"id": "B-1 ", "success": true}', '{"id": "b-2", "success": false}', '{"id": 7, "success": true}',
+         '{"id": "", "success": true}', '["not", "a dict"]', '{"id": "b-3", "success": true, "x": {"y": [1]}}']
+
+
+def _bookings_texts() -> list[str]:
+    meta = '  "metadata": {"total_processed": 6}'
+    trailing = "\n   ,".join(_GOOD)
+    return [
+        "{\n" + meta + ',\n  "results": [\n    ' + ",\n    ".join(_GOOD) + "\n  ]\n}\n",  # Phase 4's layout
+        '{\n  "results": [\n    ' + trailing + "\n  ],\n" + meta + "\n}\n",  # StreamedDoc's, results first
+        json.dumps({"metadata": {}, "results": [json.loads(x) for x in _GOOD]}),  # one line
+        json.dumps({"results": [json.loads(x) for x in _GOOD]}, indent=2),  # multi-line elements
+        "{\n" + meta + ',\n  "results": [\n    ' + ",\n    ".join(_GOOD) + ",\n  ]\n}\n",  # a trailing comma
+        "{\n" + meta + ',\n  "results": [\n    ,' + ",\n    ".join(_GOOD) + "\n  ]\n}\n",  # a leading comma
+        "{\n" + meta + ',\n  "results": [\n    ' + "\n    ".join(_GOOD) + "\n  ]\n}\n",  # no commas
+        "{\n" + meta + ',\n  "results": [\n    ' + ",\n    ".join(_GOOD) + "\n  ]\n",  # cut off
+        "{\n" + meta + ',\n  "results": [\n    ' + ",\n    ".join(_GOOD),  # cut off in the array
+        '{\n  "results": [\n    {"id": "a", "success": true}\n  ],\n  "results": [\n  ]\n}\n',  # twice
+        '{\n  "results": [\n    {"id": NaN, "success": true}\n  ]\n}\n',  # json takes NaN, orjson does not
+        '{\n  "results": [\n    {"id": "\\ud800", "success": true}\n  ]\n}\n',  # a lone surrogate
+        '{\n  "results": [\n  ]\n}\n', '{\n  "results": {}\n}\n', "[]", "",
+    ]
+
+
+def _as_before(temp_dir: Path) -> tuple[frozenset[str], int]:
+    """read_phase_inputs' bookings half as it was: the file read whole."""
+    path = temp_dir / pf.BOOKINGS_CREATED
+    results = pf.read_json(path, "the Phase 4 booking results file", pf.ADVICE_PHASE4).get("results")
+    if not isinstance(results, list):
+        raise pf.PhaseFileError(path, 'it has no "results" array', pf.ADVICE_PHASE4)
+    migrated = frozenset(str(x["id"]).strip().lower() for x in results
+                         if isinstance(x, dict) and x.get("success") is True and x.get("id"))
+    if not migrated:
+        raise pf.PhaseFileError(path, "it lists no booking with success: true", pf.ADVICE_PHASE4)
+    return migrated, len(results)
+
+
+@pytest.mark.parametrize("text", _bookings_texts())
+def test_bookings_created_read_a_line_at_a_time_gives_what_reading_it_whole_gave(tmp_path: Path, text: str):
+    (tmp_path / pf.USER_MAPPING).write_text('{"mapping": {}}')
+    (tmp_path / pf.BOOKINGS_CREATED).write_text(text)
+    try:
+        expected: object = _as_before(tmp_path)
+    except pf.PhaseFileError as exc:
+        expected = str(exc)
+    try:
+        inputs = pf.read_phase_inputs(tmp_path)
+        got: object = (inputs.migrated, inputs.bookings_created_total)
+    except pf.PhaseFileError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_phase4s_layouts_are_read_a_line_at_a_time(tmp_path: Path, i: int):
+    path = tmp_path / pf.BOOKINGS_CREATED
+    path.write_text(_bookings_texts()[i])
+    assert pf._migrated_streamed(path) == (frozenset({"b-1", "7", "b-3"}), 6)

@@ -51,6 +51,16 @@ class StreamedDoc:
         self._key(key)
         self.fh.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
 
+    def value_items(self, key: str, items: Iterable[Any]) -> None:
+        """``value(key, list(items))``, byte for byte, without holding the list."""
+        self._key(key)
+        write, first = self.fh.write, True
+        for item in items:
+            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            write(("[\n    " if first else ",\n    ") + text)
+            first = False
+        write("[]" if first else "\n  ]")
+
     def begin_array(self, key: str) -> None:
         self._key(key)
         self.fh.write("[")
@@ -142,6 +152,41 @@ def iter_array(path: Path, key: str) -> Iterator[dict[str, Any]]:
                         return
                     yield loads(s[1:] if s.startswith(b",") else s)
                 return
+    with open(path, "rb") as fh:
+        yield from orjson.loads(fh.read()).get(key, [])
+
+
+def iter_value_items(path: Path, key: str) -> Iterator[Any]:
+    """Stream the elements of the top-level array ``key`` written by ``StreamedDoc.value`` or
+    ``value_items`` (indented: an element's first and last lines at four spaces, what is
+    inside deeper). Another layout is loaded whole; ValueError if the layout breaks midway."""
+    marker = f'  "{key}": ['.encode()
+    loads = orjson.loads
+    ends = (b"    }", b"    },", b"    ]", b"    ],")
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.startswith(marker):
+                continue
+            rest = line[len(marker):].strip()
+            if rest in (b"]", b"],"):
+                return
+            if rest:
+                break  # not this layout
+            parts: list[bytes] = []
+            for item_line in fh:
+                if item_line.startswith(b"  ]"):
+                    if parts:
+                        raise ValueError(f'an element of "{key}" is not closed')
+                    return
+                if not item_line.startswith(b"    "):
+                    raise ValueError(f'"{key}" is not laid out one indented element after another')
+                parts.append(item_line)
+                first = parts[0].rstrip()
+                if (len(parts) == 1 and not first.endswith((b"{", b"["))) or item_line.rstrip() in ends:
+                    text = b"".join(parts).strip()
+                    yield loads(text[:-1] if text.endswith(b",") else text)
+                    parts = []
+            raise ValueError(f'"{key}" does not end')
     with open(path, "rb") as fh:
         yield from orjson.loads(fh.read()).get(key, [])
 

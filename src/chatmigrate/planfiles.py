@@ -27,17 +27,20 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from json.encoder import encode_basestring as js
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import jsonstream as s
 from .errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
 from .phase6 import kinds as k
 from .phase6 import records as r
+from .phase6.compact import Spool
 from .phase6.docs import CreationStats as CreationStats  # the documents' shapes, re-exported
 from .phase6.docs import ExtractMetadata as ExtractMetadata
 from .phase6.docs import Impact as Impact
@@ -117,15 +120,67 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
         raise PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
     mapping = {str(a).strip().lower(): str(b).strip().lower() for a, b in mapping_raw.items() if b}
     bpath = temp_dir / BOOKINGS_CREATED
-    results = read_json(bpath, "the Phase 4 booking results file", ADVICE_PHASE4).get("results")
-    if not isinstance(results, list):
-        raise PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
-    migrated = frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
+    streamed = _migrated_streamed(bpath) if bpath.is_file() else None
+    if streamed is None:  # another layout, or not valid JSON: read whole, for its error
+        results = read_json(bpath, "the Phase 4 booking results file", ADVICE_PHASE4).get("results")
+        if not isinstance(results, list):
+            raise PhaseFileError(bpath, 'it has no "results" array', ADVICE_PHASE4)
+        streamed = _migrated(results), len(results)
+    migrated, total = streamed
     if not migrated:
         raise PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
-    return PhaseInputs(mapping, migrated, len(results))
+    return PhaseInputs(mapping, migrated, total)
+
+
+def _migrated(results: Iterable[Any]) -> frozenset[str]:
+    return frozenset(
+        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
+    )
+
+
+def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
+    """bookings-created.json's successful ids and its number of results, read a line at a
+    time (a million results never sit in memory as dicts) when the file has the layout
+    Phase 4 and ``write_bookings_created`` give it: the "results" array's elements one per
+    line between ``  "results": [`` and ``  ]``. None for any other layout or any text
+    that orjson does not take: the caller then reads the file whole, as before."""
+    head: list[bytes] = []
+    total = 0
+    ids: set[str] = set()
+    loads = orjson.loads
+    seen = False
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                if not line.startswith(b'  "results": ['):
+                    head.append(line)
+                    continue
+                if seen or line.rstrip() != b'  "results": [':
+                    return None
+                seen, pending = True, False  # pending: a comma after the last element
+                for item in fh:
+                    if item.startswith(b"  ]"):
+                        if pending:
+                            return None
+                        head.append(b'  "results": []' + item[3:])
+                        break
+                    text = item.strip()
+                    lead = text.startswith(b",")
+                    if (lead == pending or (lead and not total)) and (total or lead):
+                        return None  # not one comma between two elements
+                    pending = text.endswith(b",")
+                    x = loads(text[1 if lead else 0:len(text) - pending])
+                    total += 1
+                    if isinstance(x, dict) and x.get("success") is True and x.get("id"):
+                        ids.add(str(x["id"]).strip().lower())
+                else:
+                    return None
+            doc = loads(b"".join(head))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("results") != []:
+        return None
+    return frozenset(ids), total
 
 
 def write_user_mapping(temp_dir: Path, metadata: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
@@ -253,9 +308,9 @@ class ExtractedWriter:
                metadata: ExtractMetadata) -> None:
         self._out.end_array()
         self._skip.end_array()
-        self._out.value("imageMessages", [_image_item(md) for md in images])
-        self._out.value("warnings", [{"message_id": w.message_id, "warning": f"removed {w.removed} NUL character(s): "
-                                      "PostgreSQL text cannot store U+0000"} for w in warnings])
+        self._out.value_items("imageMessages", (_image_item(md) for md in images))
+        self._out.value_items("warnings", ({"message_id": w.message_id, "warning": f"removed {w.removed} NUL "
+                                            "character(s): PostgreSQL text cannot store U+0000"} for w in warnings))
         self._out.value("metadata", metadata)
         self._out.close()
         self._skip.value("summary", {"skipped_chats": metadata["skipped_chats"],
@@ -278,8 +333,8 @@ class Extracted:
 
     path: Path
     metadata: ExtractMetadata
-    chats: list[r.TargetChat]
-    media: list[r.PlannedMedia]
+    chats: Sequence[r.TargetChat]  # spooled (phase6.compact): iterate, len
+    media: Sequence[r.PlannedMedia]
 
     def messages(self, cls: type[r.TargetMessage] = r.TargetMessage) -> Iterator[r.TargetMessage]:
         return read_records(self.path, "processedMessages", cls, {"sender_role": ""})
@@ -290,7 +345,8 @@ def read_extracted_metadata(temp_dir: Path) -> ExtractMetadata | None:
     path = temp_dir / CHATS_EXTRACTED
     if not path.is_file():
         return None
-    meta: ExtractMetadata | None = s.read_head(path, ("processedChats", "processedMessages")).get("metadata")
+    meta: ExtractMetadata | None = s.read_head(
+        path, ("processedChats", "processedMessages", "imageMessages", "warnings")).get("metadata")
     return meta
 
 
@@ -299,41 +355,53 @@ def read_extracted(temp_dir: Path) -> Extracted:
     if not path.is_file():
         raise PhaseFileError(path, "step 1's output is missing", ADVICE_STEP1)
     try:
-        head = s.read_head(path, ("processedChats", "processedMessages"))
+        head = s.read_head(path, ("processedChats", "processedMessages", "imageMessages"))
     except (OSError, ValueError) as exc:
         raise PhaseFileError(path, f"step 1's output cannot be read ({exc})", ADVICE_STEP1) from None
     if "metadata" not in head:
         raise PhaseFileError(path, 'it has no "metadata"', ADVICE_STEP1)
-    chats = list(read_records(path, "processedChats", r.TargetChat, {"customer_id": None, "stylist_id": None,
-                                                                     "booking_id": None}))
-    media = []
-    for img in head.get("imageMessages", []):
-        md = img.get("media") or {}
-        msg = img["message"]
-        media.append(r.PlannedMedia(md.get("id") or r.media_id(msg["id"]), msg["id"], img["chat_id"],
-                                    md.get("owner_id", ""), md.get("file_path", ""), msg.get("message", "")))
+    # read and checked now, held in temporary files (spools) until the steps iterate them
+    chats = Spool(r.TargetChat._make, read_records(path, "processedChats", r.TargetChat,
+                                                   {"customer_id": None, "stylist_id": None, "booking_id": None}))
+    media: Spool[r.PlannedMedia] = Spool(r.PlannedMedia._make)
+    try:
+        for img in s.iter_value_items(path, "imageMessages"):
+            md = img.get("media") or {}
+            msg = img["message"]
+            media.append(r.PlannedMedia(md.get("id") or r.media_id(msg["id"]), msg["id"], img["chat_id"],
+                                        md.get("owner_id", ""), md.get("file_path", ""), msg.get("message", "")))
+    except (OSError, ValueError) as exc:
+        raise PhaseFileError(path, f"step 1's output cannot be read ({exc})", ADVICE_STEP1) from None
     return Extracted(path, head["metadata"], chats, media)
 
 
-def write_chat_links(temp_dir: Path, decisions: Sequence[ChatLink], per_part: dict[tuple[str, str], int],
+def write_chat_links(temp_dir: Path, decisions: Iterable[ChatLink], per_part: Mapping[Any, int],
                      link: k.LinkMode) -> None:
-    """chat-links.json: for every legacy chat, how it was linked and where its messages went."""
+    """chat-links.json: for every legacy chat, how it was linked and where its messages went.
+    ``per_part``: (legacy chat, target chat) -> messages, or the chat's id alone when both are one."""
+
+    def messages(legacy_id: str, chat_id: str) -> int:
+        n = per_part.get((legacy_id, chat_id))
+        return (per_part.get(chat_id, 0) if chat_id == legacy_id else 0) if n is None else n
+
     with atomic_text(temp_dir / CHAT_LINKS) as fh:
         doc = s.StreamedDoc(fh)
         doc.value("link_mode", link)
         doc.begin_array("chats")
         rules_used: dict[str, int] = {}
+        legacy_chats = 0
         for d in decisions:
+            legacy_chats += 1
             rules_used[d.rule or "not linked"] = rules_used.get(d.rule or "not linked", 0) + 1
             doc.item({
                 "legacy_chat_id": d.legacy_id,
                 "rule": d.rule,
-                "targets": [{"chat_id": c, "booking_id": b, "messages": per_part.get((d.legacy_id, c), 0)}
+                "targets": [{"chat_id": c, "booking_id": b, "messages": messages(d.legacy_id, c)}
                             for c, b in d.targets],
                 **({"reason": d.reason} if d.reason else {}),
             })
         doc.end_array()
-        doc.value("metadata", {"created_at": now_iso(), "legacy_chats": len(decisions), "by_rule": rules_used})
+        doc.value("metadata", {"created_at": now_iso(), "legacy_chats": legacy_chats, "by_rule": rules_used})
         doc.close()
 
 
@@ -521,7 +589,7 @@ _MONTH = re.compile(rb', "is_read": (?:true|false), "created_at": "(\d{4}-\d{2})
 
 def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
     """Step 1's messages to migrate, counted by month of ``created_at`` (``YYYY-MM``), from
-    chats-extracted.json: one regex pass over 16 MB blocks of whole lines (no JSON parsing
+    chats-extracted.json: one regex pass over 4 MB blocks of whole lines (no JSON parsing
     of our own lines; a file in another layout is read element by element); None if absent."""
     path = temp_dir / CHATS_EXTRACTED
     if not path.is_file():
@@ -537,7 +605,7 @@ def messages_by_month(temp_dir: Path) -> dict[str, int] | None:
             return _months_slowly(path)
         rest, done = b"", False
         while not done:
-            block = fh.read(1 << 24)
+            block = fh.read(1 << 22)
             data = rest + block
             cut = data.rfind(b"\n") + 1 if block else len(data)
             part, rest = data[:cut], data[cut:]

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from . import records as r
-from .rules import Lookups, classify_chat, is_active, low, utc_iso
+from .compact import Spool
+from .rules import Lookups, classify_chat, is_active, low, message_route, utc_iso
 
 LINK_OWN = "chat.booking_id"
 LINK_BOOKING_SIDE = "booking.chat_id"
@@ -45,17 +47,23 @@ class ChatLink(NamedTuple):
 
 
 class Linked(NamedTuple):
-    """The chat rules' result for every legacy chat of a dump."""
+    """The chat rules' result for every legacy chat of a dump. The lists are spooled to a
+    temporary file (``compact.Spool``: appended, then iterated); only the routes stay in
+    memory, holding what the message rules read of a target chat (``rules.message_route``)."""
 
-    targets: list[r.TargetChat]  # the chats to create
-    skips: list[r.Skip]
-    decisions: list[ChatLink]  # one per legacy chat, for chat-links.json
+    targets: Spool[r.TargetChat]  # the chats to create
+    skips: Spool[r.Skip]
+    decisions: Spool[ChatLink]  # one per legacy chat, for chat-links.json
     routes: dict[str, r.ChatRoute]  # legacy chat id -> where its messages go (Lookups.with_chats)
 
 
-def link_strict(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
+def _linked() -> Linked:
+    return Linked(Spool(r.TargetChat._make), Spool(r.Skip._make), Spool(ChatLink._make), {})
+
+
+def link_strict(chats: Iterable[r.LegacyChat], lk: Lookups) -> Linked:
     """The plan's rule: a chat migrates with its own booking_id (``rules.classify_chat``)."""
-    out = Linked([], [], [], {})
+    out = _linked()
     for chat in chats:
         outcome = classify_chat(chat, lk)
         key = low(chat.id) or ""
@@ -65,7 +73,7 @@ def link_strict(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
             out.decisions.append(ChatLink(key, None, (), outcome.reason))
         else:
             out.targets.append(outcome)
-            out.routes[key] = outcome
+            out.routes[key] = message_route(outcome)
             out.decisions.append(ChatLink(key, LINK_OWN, ((outcome.id, outcome.booking_id or ""),)))
     return out
 
@@ -95,7 +103,7 @@ def find_bookings(chat: r.LegacyChat, lk: Lookups, by_chat: dict[str, list[str]]
     return None, []
 
 
-def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
+def link_chats(chats: Iterable[r.LegacyChat], lk: Lookups) -> Linked:
     """Apply the recover rules to every chat (pure: ``lk`` is only read)."""
     by_chat: dict[str, list[str]] = defaultdict(list)
     by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -104,10 +112,9 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
             by_chat[bk.chat_id].append(bk.id)
         by_pair[(bk.buyer_id or "", bk.stylist_id or "")].append(bk.id)
 
-    skips: list[r.Skip] = []
-    links: list[ChatLink] = []
-    routes: dict[str, r.ChatRoute] = {}
-    linked: list[tuple[r.LegacyChat, str, list[str]]] = []
+    out = _linked()
+    skips, links, routes = out.skips, out.decisions, out.routes
+    linked: Spool[tuple[r.LegacyChat, str, list[str]]] = Spool()
     claims: dict[str, set[str]] = defaultdict(set)  # booking -> legacy chats linked to it
     for chat in chats:
         key = low(chat.id) or ""
@@ -141,21 +148,25 @@ def link_chats(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
             m = merged.setdefault(tid, {"booking": b, "created": created, "updated": updated})
             m["created"] = min(m["created"], created)
             m["updated"] = max(m["updated"], updated)
-    targets: dict[str, r.TargetChat] = {}
+    targets: dict[str, r.TargetChat] = {}  # target id -> what the message rules need of it
     for tid, m in merged.items():
         booking = lk.bookings[m["booking"]]
-        targets[tid] = r.TargetChat(tid, m["booking"], m["created"], m["updated"],
-                                    lk.mapping.get(booking.buyer_id or ""), lk.mapping.get(booking.stylist_id or ""))
+        target = r.TargetChat(tid, m["booking"], m["created"], m["updated"],
+                              lk.mapping.get(booking.buyer_id or ""), lk.mapping.get(booking.stylist_id or ""))
+        out.targets.append(target)
+        targets[tid] = message_route(target)
+    del merged
     for chat, rule, bookings in linked:
         key = low(chat.id) or ""
-        parts = tuple(targets[key if len(bookings) == 1 and claims[b] == {key} else target_chat_id(b)]
-                      for b in bookings)
+        tids = tuple(key if len(bookings) == 1 and claims[b] == {key} else target_chat_id(b) for b in bookings)
+        parts = tuple(targets[t] for t in tids)
         if len(parts) == 1:
             routes[key] = parts[0]
         else:
             routes[key] = r.Route(tuple(_booking_order(lk, b)[0] for b in bookings), parts)
-        links.append(ChatLink(key, rule, tuple((p.id, p.booking_id or "") for p in parts)))
-    return Linked(list(targets.values()), skips, links, routes)
+        links.append(ChatLink(key, rule, tuple(zip(tids, bookings, strict=True))))
+    linked.close()
+    return out
 
 
 # --------------------------------------------------------------------------- participants
@@ -168,15 +179,14 @@ def pair_chat_id(customer_id: str, stylist_id: str) -> str:
     return str(uuid.uuid5(CHAT_NAMESPACE, f"pair:{customer_id}:{stylist_id}"))
 
 
-def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
+def link_by_participants(chats: Iterable[r.LegacyChat], lk: Lookups) -> Linked:
     """The later schema (chats keyed by customer and stylist): one chat per mapped pair.
 
     Every active chat whose buyer and stylist are both mapped migrates; legacy chats of the
     same pair merge into one (the legacy id is kept when the pair has a single chat).
     """
-    skips: list[r.Skip] = []
-    decisions: list[ChatLink] = []
-    routes: dict[str, r.ChatRoute] = {}
+    out = _linked()
+    skips, decisions, routes, targets = out.skips, out.decisions, out.routes, out.targets
     pairs: dict[tuple[str, str], list[r.LegacyChat]] = defaultdict(list)
     for chat in chats:
         key = low(chat.id) or ""
@@ -194,7 +204,6 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
         skips.append(r.Skip("chat", key, low(chat.booking_id), reason))
         routes[key] = None
         decisions.append(ChatLink(key, None, (), reason))
-    targets: list[r.TargetChat] = []
     for (customer, stylist), group in pairs.items():
         keys = [low(c.id) or "" for c in group]
         tid = keys[0] if len(group) == 1 else pair_chat_id(customer, stylist)
@@ -203,7 +212,8 @@ def link_by_participants(chats: list[r.LegacyChat], lk: Lookups) -> Linked:
                       for c in group)
         target = r.TargetChat(tid, None, created, updated, customer, stylist)
         targets.append(target)
+        route = message_route(target)
         for k in keys:
-            routes[k] = target
+            routes[k] = route
             decisions.append(ChatLink(k, LINK_PAIR, ((tid, ""),)))
-    return Linked(targets, skips, decisions, routes)
+    return out

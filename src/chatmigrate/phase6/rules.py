@@ -33,7 +33,9 @@ class Lookups:
     mapping: Mapping[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
     source_tz: tzinfo | None = None  # None: legacy values are UTC wall time
     # every legacy chat id (lowercase) -> its target chat, None (skipped), or in recover
-    # mode a Route that divides it among several target chats by message time
+    # mode a Route that divides it among several target chats by message time. The linkers
+    # (``links``) put here only what the message rules read of a target chat: its id and
+    # people (:func:`message_route`); the whole chats go to the step's files.
     chats: Mapping[str, r.ChatRoute] = field(default_factory=dict)
 
     def with_chats(self, chats: Mapping[str, r.ChatRoute]) -> Lookups:
@@ -158,6 +160,12 @@ def classify_chat(chat: r.LegacyChat, lk: Lookups) -> r.TargetChat | r.Skip:
         customer_id=lk.mapping.get(booking.buyer_id or ""),
         stylist_id=lk.mapping.get(booking.stylist_id or ""),
     )
+
+
+def message_route(chat: r.TargetChat) -> r.TargetChat:
+    """What a route holds of a target chat: its id and people; no booking, no timestamps
+    (the message rules read nothing else, and a million chats' timestamps add up)."""
+    return _make(r.TargetChat, (chat.id, None, "", "", chat.customer_id, chat.stylist_id))
 
 
 # --------------------------------------------------------------------------- messages

@@ -14,7 +14,7 @@ Does not own: the rules (``phase6``), the Phase 1/4 files (``planfiles``), the o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from ..dump import DumpReader, Row
 from ..errors import UsageError
 from ..phase6 import links, rules
 from ..phase6 import records as r
+from ..phase6.compact import Spool
 from ..phase6.kinds import LinkMode
 from ..planfiles import PhaseInputs, read_phase_inputs
 from ..progress import Progress
@@ -68,15 +69,15 @@ class Classified:
     total_chats: int
     total_bookings: int
     active_chats: int
-    processed_chats: list[r.TargetChat]
-    chat_skips: list[r.Skip]
+    processed_chats: Spool[r.TargetChat]  # spooled to a temporary file: iterate, len
+    chat_skips: Spool[r.Skip]
     progress: Progress
     rest: Iterator[list[Row]] | None  # single pass: the reader's batches, positioned after the first message's
     first: list[Row] | None  # single pass: the batch holding the first message
     reader: DumpReader | None
     allow_incomplete: bool
     link: LinkMode
-    chat_links: list[links.ChatLink]  # one decision per legacy chat
+    chat_links: Spool[links.ChatLink]  # one decision per legacy chat
     people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
@@ -128,8 +129,11 @@ def classify_dump(
     reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
     batches = reader.batches()
     bookings: dict[str, r.LegacyBooking] = {}
-    chats: list[r.LegacyChat] = []
+    chats: Spool[r.LegacyChat] = Spool(r.LegacyChat._make)  # only iterated: kept in a temporary file
+    people: dict[str, tuple[str | None, str | None]] = {}
+    active = 0
     first: list[Row] | None = None
+    trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
     for rows in batches:
         if not rows:
             continue
@@ -137,9 +141,14 @@ def classify_dump(
         if table == "booking":
             for row in rows:
                 b = rules.legacy_booking(row.values)
-                bookings[b.id] = b
+                bookings[b.id] = _trimmed(b) if trim else b
         elif table == "chat":
-            chats.extend(rules.legacy_chat(row.values) for row in rows)
+            for row in rows:
+                c = rules.legacy_chat(row.values)
+                chats.append(c)
+                active += rules.is_active(c)
+                if keep_people:
+                    people[rules.low(c.id) or ""] = (rules.low(c.buyer_id), rules.low(c.stylist_id))
         else:
             first = rows
             break
@@ -147,16 +156,23 @@ def classify_dump(
         _require_tables(reader, dump)
     lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, opts.tz)
     linked = _LINKERS[opts.link](chats, lk)
+    total_chats, total_bookings = len(chats), len(bookings)
+    chats.close()
+    del lk, bookings
     return Classified(
-        dump, lk.with_chats(linked.routes).for_messages(), len(chats), len(bookings),
-        sum(1 for chat in chats if rules.is_active(chat)), linked.targets, linked.skips, opts.progress,
+        dump, rules.Lookups({}, inputs.migrated, inputs.mapping, opts.tz, linked.routes), total_chats,
+        total_bookings, active, linked.targets, linked.skips, opts.progress,
         batches if single_pass else None, first, reader if single_pass else None, opts.allow_incomplete,
-        opts.link, linked.decisions,
-        {rules.low(c.id) or "": (rules.low(c.buyer_id), rules.low(c.stylist_id)) for c in chats} if keep_people else {},
+        opts.link, linked.decisions, people,
     )
 
 
-_LINKERS: dict[LinkMode, Callable[[list[r.LegacyChat], rules.Lookups], links.Linked]] = {
+def _trimmed(b: r.LegacyBooking) -> r.LegacyBooking:
+    """A booking as the strict and participants rules read it: id and people."""
+    return r.LegacyBooking(b.id, b.buyer_id, b.stylist_id, None)
+
+
+_LINKERS: dict[LinkMode, Callable[[Iterable[r.LegacyChat], rules.Lookups], links.Linked]] = {
     "strict": links.link_strict, "recover": links.link_chats, "participants": links.link_by_participants,
 }
 

@@ -20,6 +20,7 @@ from .. import planfiles as pf
 from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
+from ..phase6.compact import Spool
 from ..phase6.kinds import LinkMode
 from ..progress import NO_PROGRESS, Progress
 from .classify import Classified, PhaseInputs, load_phase_inputs, over_dump
@@ -70,8 +71,8 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
     message_reasons: Counter[str] = Counter()
-    images: list[r.PlannedMedia] = []
-    warnings: list[pf.NulWarning] = []
+    images: Spool[r.PlannedMedia] = Spool(r.PlannedMedia._make)  # spooled: only iterated, by finish()
+    warnings: Spool[pf.NulWarning] = Spool(pf.NulWarning._make)
     senders: Counter[str] = Counter()
     total_messages = processed_messages = 0
     with pf.ExtractedWriter(temp_dir, pf.now_iso()) as out:

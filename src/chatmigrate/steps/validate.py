@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import planfiles as pf
 from ..phase6 import records as r
 from ..phase6 import rules
+from ..phase6.compact import Spool
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
 from ..progress import NO_PROGRESS, Progress
@@ -145,7 +146,7 @@ class Expected:
     schema: ChatSchema
     extracted_meta: pf.ExtractMetadata | None
     total_chats: int
-    chat_skips: list[r.Skip]
+    chat_skips: Sequence[r.Skip]
     msg_skips: Counter[str]
     total_messages: int
     prepared: checks.Prepared
@@ -201,7 +202,7 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
 def _stage(conn: Any, schema: ChatSchema, dump: str, temp_dir: Path, url: str,
            extracted_meta: pf.ExtractMetadata | None, cl: Classified, cancel: threading.Event | None) -> Expected:
     msg_skips: Counter[str] = Counter()
-    expected_media: list[r.PlannedMedia] = []
+    expected_media: Spool[r.PlannedMedia] = Spool(r.PlannedMedia._make)  # spooled: only iterated
     totals = {"messages": 0}
 
     def messages() -> Iterator[r.TargetMessage]:

@@ -1,0 +1,114 @@
+"""Containers that keep step 1's per-chat lists out of memory.
+
+Owns: :class:`Spool`, an append-only sequence of records (NamedTuples or plain tuples of
+JSON-like values) kept in an unnamed temporary file, in pickled blocks of a few thousand,
+for the lists that are only appended to and then iterated (the legacy chats, the target
+chats, the skipped chats, the link decisions, the planned media). Memory holds one block
+and a few offsets, whatever the number of chats.
+
+Does not own: what the records mean, the rules, any named file (the spool's file has no
+name: the operating system removes it when the spool is closed or collected).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
+
+_BLOCK = 4096  # records per pickled block
+
+
+class Spool(Sequence[T], Generic[T]):
+    """An append-only list in a temporary file: ``append``, ``len``, iterate (any number
+    of times, also while appending), index (which reads the file: for tests and small
+    spools, not for hot loops). Equal to any sequence with the same items in order.
+
+    ``make`` rebuilds a record from its plain tuple (``cls._make`` for a NamedTuple); the
+    items are stored as plain tuples, so ``make`` None stores them as they are.
+    """
+
+    __slots__ = ("_blocks", "_fd", "_len", "_make", "_size", "_tail")
+
+    def __init__(self, make: Callable[[Any], T] | None = None, items: Iterable[T] = ()) -> None:
+        self._make = make
+        self._fd: int | None = None
+        self._blocks: list[tuple[int, int]] = []  # (offset, length) of each pickled block
+        self._tail: list[Any] = []
+        self._len = 0
+        self._size = 0
+        for x in items:
+            self.append(x)
+
+    def append(self, item: T) -> None:
+        self._tail.append(tuple(item) if self._make is not None else item)  # type: ignore[arg-type]
+        self._len += 1
+        if len(self._tail) >= _BLOCK:
+            self._flush()
+
+    def extend(self, items: Iterable[T]) -> None:
+        for x in items:
+            self.append(x)
+
+    def _flush(self) -> None:
+        if not self._tail:
+            return
+        if self._fd is None:
+            with tempfile.TemporaryFile(prefix="chatmigrate-spool-") as fh:  # unnamed, mode 0600
+                self._fd = os.dup(fh.fileno())
+        data = pickle.dumps(self._tail, protocol=pickle.HIGHEST_PROTOCOL)
+        os.pwrite(self._fd, data, self._size)
+        self._blocks.append((self._size, len(data)))
+        self._size += len(data)
+        self._tail = []
+
+    def _rows(self) -> Iterator[Any]:
+        fd = self._fd
+        for offset, length in list(self._blocks):
+            assert fd is not None
+            data = os.pread(fd, length, offset)
+            yield from pickle.loads(data)  # noqa: S301 - our own unnamed file, written above
+        yield from list(self._tail)
+
+    def __iter__(self) -> Iterator[T]:
+        make = self._make
+        if make is None:
+            yield from self._rows()
+        else:
+            for row in self._rows():
+                yield make(row)
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Spool({list(self)!r})"
+
+    def close(self) -> None:
+        """Remove the file now (otherwise when the spool is collected)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._blocks, self._tail, self._len, self._size = [], [], 0, 0
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
