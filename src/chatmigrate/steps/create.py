@@ -143,6 +143,7 @@ def create(
     progress: Progress = NO_PROGRESS,
     allow_another_dump: bool = False,
     dump_sha256: str | None = None,
+    while_loading: Callable[[], object] | None = None,
 ) -> CreateResult:
     """Run step 2. Commits everything or nothing; raises ThresholdExceeded (exit 1).
 
@@ -175,6 +176,8 @@ def create(
             ld.stage_chats(ext.chats)
             ld.stage_messages(ext.messages(), total)
             ld.stage_media(ext.media)
+            if while_loading is not None:  # the rest is the server's work: the caller's may run beside it
+                while_loading()
             counts = ld.classify()
             if counts.chats.failed or counts.messages.failed or counts.media.failed:
                 failed_path = _write_failures(temp_dir, ld)

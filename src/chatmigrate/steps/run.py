@@ -145,19 +145,29 @@ def run(
         if on_step:
             on_step("extraction", ex)
         # Step 3's first half (the dump through the rules into temp tables) reads nothing of
-        # the target, so it runs beside step 2, whose time is mostly PostgreSQL's.
+        # the target, so it runs beside step 2 once step 2's own Python work (reading step 1's
+        # file, staging by COPY) is done: classification, insert and indexes are the server's
+        # work, and a thread of this process would otherwise share the interpreter with it.
         t = time.perf_counter()
         cancel = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="chatmigrate-stage") as pool:
-            staging = pool.submit(stage, dump, temp_dir, url, source_tz=source_tz, cancel=cancel)
+            started: list[Future[Any]] = []
+
+            def begin_staging() -> None:
+                if not started:
+                    started.append(pool.submit(stage, dump, temp_dir, url, source_tz=source_tz, cancel=cancel))
+
             try:
                 cr = create(temp_dir, url, max_error_rate=max_error_rate, indexes=indexes,
                             progress=Prefixed(progress, "create: "),
-                            allow_another_dump=allow_another_dump, dump_sha256=sha)
+                            allow_another_dump=allow_another_dump, dump_sha256=sha, while_loading=begin_staging)
             except BaseException:
                 cancel.set()
-                _discard(staging)
+                if started:
+                    _discard(started[0])
                 raise
+            begin_staging()  # (create calls it; here only should it not have)
+            staging = started[0]
             progress.start(f"validate, pass 2 of 2: reading {os.path.basename(dump)} (begun beside create)", None)
             expected = staging.result()
             progress.finish()
