@@ -65,6 +65,7 @@ def test_run_reports_every_phase_in_order(world: World) -> None:
     assert labels[0].startswith(f"extract, pass 1 of 2: reading {dump}")
     cut = labels.index(f"validate, pass 2 of 2: reading {dump} (begun beside create)") + 1
     assert labels[1:cut] == [
+        f"create: reading {f.CHATS_EXTRACTED} (step 1's chats and images)",
         "create: staging messages (COPY)",
         "create: classifying the chats (insert, present or failed)",
         "create: classifying the messages (insert, present or failed)",

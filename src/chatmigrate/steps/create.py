@@ -152,7 +152,11 @@ def create(
     written in every case.
     """
     started = time.perf_counter()
-    ext = pf.read_extracted(temp_dir)
+    progress.start(f"reading {pf.CHATS_EXTRACTED} (step 1's chats and images)", None)
+    try:
+        ext = pf.read_extracted(temp_dir)
+    finally:
+        progress.finish()
     stamp = ext.path.stat()
     dump_path, sha = _dump_identity(ext.metadata) if dump_sha256 is None else (ext.metadata.get("dump"), dump_sha256)
     check_temp_dir_dump(temp_dir, sha, allow_another_dump)
