@@ -20,6 +20,7 @@ import pytest
 from chatmigrate.errors import UsageError
 from chatmigrate.eventlog import EventLog, LoggedProgress
 from clirun import chatmigrate
+from progressrec import Recording
 from world import World
 
 PASSWORD = "Log-s3cret-Pw9"
@@ -27,20 +28,6 @@ PASSWORD = "Log-s3cret-Pw9"
 
 def events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-
-    def start(self, label: str, total: int | None, unit: str = "rows") -> None:
-        self.calls.append(("start", label, total, unit))
-
-    def update(self, done: int) -> None:
-        self.calls.append(("update", done))
-
-    def finish(self) -> None:
-        self.calls.append(("finish",))
 
 
 # --------------------------------------------------------------------------- the file
@@ -97,7 +84,7 @@ def test_no_path_logs_nothing(tmp_path: Path) -> None:
 
 def test_logged_progress_passes_everything_on_and_logs_tasks(tmp_path: Path, monkeypatch: Any) -> None:
     path = tmp_path / "events.jsonl"
-    inner = Recorder()
+    inner = Recording()
     now = [0.0]
     monkeypatch.setattr(time, "perf_counter", lambda: now[0])
     with EventLog(path) as log:
