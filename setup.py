@@ -1,4 +1,5 @@
-"""Build of the optional C extension ``chatmigrate.dump._native`` (the dump reader's tuple loop).
+"""Build of the optional C extensions ``chatmigrate.dump._native`` (the dump reader's tuple loop)
+and ``chatmigrate.phase6._compact`` (step 1's lookups in compact form).
 
 Everything else about the package is in pyproject.toml. The extension is optional: where no C
 compiler (or no Python headers) is found, setuptools warns "building optional extension failed"
@@ -19,6 +20,12 @@ setup(
             ["src/chatmigrate/dump/_native.c"],
             extra_compile_args=flags,
             optional=True,
-        )
+        ),
+        Extension(
+            "chatmigrate.phase6._compact",
+            ["src/chatmigrate/phase6/_compact.c"],
+            extra_compile_args=flags,
+            optional=True,
+        ),
     ]
 )

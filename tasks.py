@@ -29,7 +29,7 @@ def ensure_env(extras: str) -> None:
     stamp = VENV / f".installed-{extras}"
     # setup.py and the C source too: the editable install builds the extension in place
     # (src/chatmigrate/dump/_native*.so), so a changed C file reinstalls, i.e. rebuilds it
-    build_inputs = ("pyproject.toml", "setup.py", "src/chatmigrate/dump/_native.c")
+    build_inputs = ("pyproject.toml", "setup.py", "src/chatmigrate/dump/_native.c", "src/chatmigrate/phase6/_compact.c")
     digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in build_inputs)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return

@@ -27,7 +27,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from json.encoder import encode_basestring as js
@@ -40,7 +40,7 @@ from . import jsonstream as s
 from .errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
 from .phase6 import kinds as k
 from .phase6 import records as r
-from .phase6.compact import Spool
+from .phase6.compact import Spool, id_map, id_set
 from .phase6.docs import CreationStats as CreationStats  # the documents' shapes, re-exported
 from .phase6.docs import ExtractMetadata as ExtractMetadata
 from .phase6.docs import Impact as Impact
@@ -107,8 +107,8 @@ def success_rate(ok: int, total: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PhaseInputs:
-    mapping: dict[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
-    migrated: frozenset[str]  # booking ids with success: true
+    mapping: Mapping[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id (compact: phase6.compact)
+    migrated: Collection[str]  # booking ids with success: true (compact: phase6.compact.id_set)
     bookings_created_total: int
 
 
@@ -118,7 +118,11 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
     mapping_raw = read_json(mpath, "the Phase 1 user id mapping file", ADVICE_PHASE1).get("mapping")
     if not isinstance(mapping_raw, dict):
         raise PhaseFileError(mpath, 'it has no "mapping" object', ADVICE_PHASE1)
-    mapping = {str(a).strip().lower(): str(b).strip().lower() for a, b in mapping_raw.items() if b}
+    mapping = id_map()
+    for a, b in mapping_raw.items():
+        if b:
+            mapping[str(a).strip().lower()] = str(b).strip().lower()
+    del mapping_raw
     bpath = temp_dir / BOOKINGS_CREATED
     streamed = _migrated_streamed(bpath) if bpath.is_file() else None
     if streamed is None:  # another layout, or not valid JSON: read whole, for its error
@@ -132,13 +136,15 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
     return PhaseInputs(mapping, migrated, total)
 
 
-def _migrated(results: Iterable[Any]) -> frozenset[str]:
-    return frozenset(
-        str(x["id"]).strip().lower() for x in results if isinstance(x, dict) and x.get("success") is True and x.get("id")
-    )
+def _migrated(results: Iterable[Any]) -> Collection[str]:
+    ids = id_set()
+    for x in results:
+        if isinstance(x, dict) and x.get("success") is True and x.get("id"):
+            ids[str(x["id"]).strip().lower()] = True
+    return ids.keys()
 
 
-def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
+def _migrated_streamed(path: Path) -> tuple[Collection[str], int] | None:
     """bookings-created.json's successful ids and its number of results, read a line at a
     time (a million results never sit in memory as dicts) when the file has the layout
     Phase 4 and ``write_bookings_created`` give it: the "results" array's elements one per
@@ -146,7 +152,7 @@ def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
     that orjson does not take: the caller then reads the file whole, as before."""
     head: list[bytes] = []
     total = 0
-    ids: set[str] = set()
+    ids: MutableMapping[str, bool] = id_set()
     loads = orjson.loads
     seen = False
     try:
@@ -172,7 +178,7 @@ def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
                     x = loads(text[1 if lead else 0:len(text) - pending])
                     total += 1
                     if isinstance(x, dict) and x.get("success") is True and x.get("id"):
-                        ids.add(str(x["id"]).strip().lower())
+                        ids[str(x["id"]).strip().lower()] = True
                 else:
                     return None
             doc = loads(b"".join(head))
@@ -180,7 +186,7 @@ def _migrated_streamed(path: Path) -> tuple[frozenset[str], int] | None:
         return None
     if not isinstance(doc, dict) or doc.get("results") != []:
         return None
-    return frozenset(ids), total
+    return ids.keys(), total
 
 
 def write_user_mapping(temp_dir: Path, metadata: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:

@@ -6,6 +6,12 @@ for the lists that are only appended to and then iterated (the legacy chats, the
 chats, the skipped chats, the link decisions, the planned media). Memory holds one block
 and a few offsets, whatever the number of chats.
 
+It also owns the step-1 lookups in compact form (:func:`uuid_map` and the shapes built on
+it): a booking, a migrated booking id, a user mapping or a chat's route takes a few dozen
+bytes instead of a few hundred, so that memory does not grow much with the number of
+chats (the C extension ``_compact``; where it is not built, or ``CHATMIGRATE_PURE_PYTHON``
+is set, each is a plain dict, with the same contents and results).
+
 Does not own: what the records mean, the rules, any named file (the spool's file has no
 name: the operating system removes it when the spool is closed or collected).
 """
@@ -15,8 +21,12 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from types import ModuleType
+from typing import Any, Generic, TypeVar, cast, overload
+
+from ..dump.engine import ENV_PURE
+from . import records as r
 
 T = TypeVar("T")
 
@@ -112,3 +122,80 @@ class Spool(Sequence[T], Generic[T]):
     def __del__(self) -> None:
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def _load() -> ModuleType | None:
+    try:
+        from . import _compact
+    except ImportError:
+        return None
+    return _compact if getattr(_compact, "PROTOCOL", None) == 1 else None
+
+
+_NATIVE = _load()
+
+if _NATIVE is not None:
+    class _Packed(_NATIVE.UuidMap, MutableMapping[str, Any]):  # type: ignore[misc,name-defined]
+        """The C mapping with the Mapping mixins (items, values, ==, ...)."""
+
+        __slots__ = ()
+
+
+def native_available() -> bool:
+    """Whether the lookups are packed (the C extension is built and not switched off)."""
+    return _NATIVE is not None and os.environ.get(ENV_PURE, "") in ("", "0")
+
+
+def uuid_map(template: Any, cls: type | None = None) -> MutableMapping[str, Any]:
+    """A mapping from UUID text to values of one shape, packed where it can be.
+
+    ``template`` gives the shape: for a record class ``cls`` (a tuple or NamedTuple class), a
+    tuple with one entry per field, each ``KEY`` (the field is the key), ``UUID`` (a UUID text
+    or None), ``POOLED`` (the same, for values that recur: stored once per map) or a
+    constant the field always has; without ``cls``, a single such entry. Keys and values of
+    any other form are kept as they are, so the mapping behaves as a dict for any input.
+    """
+    if not native_available():
+        return {}
+    return cast(MutableMapping[str, Any], _Packed(template, cls))
+
+
+KEY: Any = _NATIVE.KEY if _NATIVE is not None else object()
+UUID: Any = _NATIVE.UUID if _NATIVE is not None else object()
+POOLED: Any = _NATIVE.POOLED if _NATIVE is not None else object()
+COUNT: Any = _NATIVE.COUNT if _NATIVE is not None else object()
+
+
+def booking_map() -> MutableMapping[str, r.LegacyBooking]:
+    """Legacy booking id -> booking as the strict and participants rules read it (id and
+    people; ``chat_id`` and ``created_at`` None). Others are kept too, less compactly."""
+    return uuid_map((KEY, POOLED, POOLED, None, None), r.LegacyBooking)
+
+
+def id_set() -> MutableMapping[str, bool]:
+    """A set of ids (the migrated bookings): ``ids[x] = True``, then ``x in ids``."""
+    return uuid_map(True)
+
+
+def id_map() -> MutableMapping[str, str]:
+    """One id -> another (the Phase 1 user mapping: legacy person -> new profile)."""
+    return uuid_map(UUID)
+
+
+def route_map() -> MutableMapping[str, r.ChatRoute]:
+    """Legacy chat id -> its route: None (skipped), what the message rules read of a
+    target chat (``rules.message_route``: id and people) or a recover-mode Route."""
+    return uuid_map((UUID, None, "", "", POOLED, POOLED), r.TargetChat)
+
+
+def pair_map() -> MutableMapping[str, tuple[str | None, str | None]]:
+    """Legacy chat id -> (buyer, stylist)."""
+    return uuid_map((POOLED, POOLED), tuple)
+
+
+def count_map() -> MutableMapping[str, int]:
+    """Chat id -> a number of messages."""
+    return uuid_map(COUNT)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import NamedTuple
 
 from . import records as r
-from .compact import Spool
+from .compact import Spool, route_map
 from .rules import Lookups, classify_chat, is_active, low, message_route, utc_iso
 
 LINK_OWN = "chat.booking_id"
@@ -54,11 +54,11 @@ class Linked(NamedTuple):
     targets: Spool[r.TargetChat]  # the chats to create
     skips: Spool[r.Skip]
     decisions: Spool[ChatLink]  # one per legacy chat, for chat-links.json
-    routes: dict[str, r.ChatRoute]  # legacy chat id -> where its messages go (Lookups.with_chats)
+    routes: MutableMapping[str, r.ChatRoute]  # legacy chat id -> where its messages go (compact.route_map)
 
 
 def _linked() -> Linked:
-    return Linked(Spool(r.TargetChat._make), Spool(r.Skip._make), Spool(ChatLink._make), {})
+    return Linked(Spool(r.TargetChat._make), Spool(r.Skip._make), Spool(ChatLink._make), route_map())
 
 
 def link_strict(chats: Iterable[r.LegacyChat], lk: Lookups) -> Linked:

@@ -13,7 +13,7 @@ No I/O, no database: every function here is table-testable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from sys import intern
@@ -29,7 +29,7 @@ class Lookups:
     the chats' routes makes a new Lookups with :meth:`with_chats`."""
 
     bookings: Mapping[str, r.LegacyBooking]  # legacy booking id (lowercase) -> booking
-    migrated: frozenset[str]  # booking ids with success: true in bookings-created.json
+    migrated: Collection[str]  # booking ids with success: true in bookings-created.json
     mapping: Mapping[str, str]  # legacy buyer/stylist id (lowercase) -> new profile id
     source_tz: tzinfo | None = None  # None: legacy values are UTC wall time
     # every legacy chat id (lowercase) -> its target chat, None (skipped), or in recover

@@ -14,7 +14,7 @@ Does not own: the rules (``phase6``), the Phase 1/4 files (``planfiles``), the o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,7 +22,7 @@ from ..dump import DumpReader, Row
 from ..errors import UsageError
 from ..phase6 import links, rules
 from ..phase6 import records as r
-from ..phase6.compact import Spool
+from ..phase6.compact import Spool, booking_map, pair_map
 from ..phase6.kinds import LinkMode
 from ..planfiles import PhaseInputs, read_phase_inputs
 from ..progress import Progress
@@ -78,7 +78,7 @@ class Classified:
     allow_incomplete: bool
     link: LinkMode
     chat_links: Spool[links.ChatLink]  # one decision per legacy chat
-    people: dict[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
+    people: MutableMapping[str, tuple[str | None, str | None]]  # legacy chat -> (buyer, stylist); with keep_people
 
     def messages(self) -> Iterator[rules.MessageOutcome | r.Skip]:
         """Every message row, classified, in file order (the dump's checks run at the end)."""
@@ -128,12 +128,13 @@ def classify_dump(
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
     reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
     batches = reader.batches()
-    bookings: dict[str, r.LegacyBooking] = {}
+    trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
+    # compact (a few dozen bytes a booking) where trimmed: recover's created_at is kept as text
+    bookings: MutableMapping[str, r.LegacyBooking] = booking_map() if trim else {}
     chats: Spool[r.LegacyChat] = Spool(r.LegacyChat._make)  # only iterated: kept in a temporary file
-    people: dict[str, tuple[str | None, str | None]] = {}
+    people = pair_map()
     active = 0
     first: list[Row] | None = None
-    trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
     for rows in batches:
         if not rows:
             continue

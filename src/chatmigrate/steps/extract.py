@@ -11,16 +11,17 @@ Does not own: reading and classifying the dump (``steps.classify``), the rules
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import ChainMap, Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from .. import planfiles as pf
 from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
-from ..phase6.compact import Spool
+from ..phase6.compact import Spool, count_map
 from ..phase6.kinds import LinkMode
 from ..progress import NO_PROGRESS, Progress
 from .classify import Classified, PhaseInputs, load_phase_inputs, over_dump
@@ -67,7 +68,10 @@ _role = attrgetter("sender_role")
 
 def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Options, cl: Classified,
              mode: Mode) -> ExtractResult:
-    per_part: Counter[tuple[str, str]] = Counter()  # (legacy chat, target chat) -> messages
+    # messages per target chat: by its id where it is its legacy chat (compact: phase6.compact),
+    # else by (legacy chat, target chat) (recover mode's divided and merged chats)
+    per_chat = count_map()
+    per_part: Counter[tuple[str, str]] = Counter()
     processed_chats, chat_skips = cl.processed_chats, cl.chat_skips
     chat_reasons: Counter[str] = Counter(s.reason for s in chat_skips)
     message_reasons: Counter[str] = Counter()
@@ -90,7 +94,11 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
                 continue
             processed_messages += len(done)
             msgs, media, nuls, _urls, legacy_ids = zip(*done, strict=True)
-            per_part.update(zip(legacy_ids, map(_chat_id, msgs), strict=True))
+            for (legacy, chat), n in Counter(zip(legacy_ids, map(_chat_id, msgs), strict=True)).items():
+                if legacy == chat:
+                    per_chat[chat] = per_chat.get(chat, 0) + n
+                else:
+                    per_part[legacy, chat] += n
             senders.update(map(_role, msgs))
             write_messages(msgs)
             images.extend(filter(None, media))
@@ -121,6 +129,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
             "dump_reader": choose_engine(),
         }
         out.finish(images, warnings, metadata)
-    pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
+    parts: ChainMap[Any, int] = ChainMap(per_chat, dict(per_part))  # a plain dict: a Counter gives 0 for any key
+    pf.write_chat_links(temp_dir, cl.chat_links, parts, options.link)
     return ExtractResult(metadata, chat_reasons, message_reasons, len(warnings), out.extracted_path,
                          out.skipped_path, mode)
