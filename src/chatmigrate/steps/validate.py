@@ -34,6 +34,7 @@ from ..phase6 import rules
 from ..phase6.compact import Spool
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
+from ..postgres.suite_checks import Check
 from ..progress import NO_PROGRESS, Progress
 from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
@@ -69,7 +70,7 @@ class _Checking:
     def __init__(self, url: str, snapshot: str, chat_schema: ChatSchema, progress: Progress) -> None:
         self.url, self.snapshot, self.chat_schema, self.progress = url, snapshot, chat_schema, progress
         todo = suite.checks_for(chat_schema)
-        self.pending: deque[tuple[int, suite.Check]] = deque(enumerate(todo))
+        self.pending: deque[tuple[int, Check]] = deque(enumerate(todo))
         self.results: list[suite.CheckResult | None] = [None] * len(todo)
         self.total = len(checks.STEPS) + len(todo)
         self.done = 0
