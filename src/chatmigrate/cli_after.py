@@ -31,7 +31,7 @@ from .cli_options import (
     with_options,
 )
 from .cli_render import err, out, safe
-from .planfiles import ROLLBACK_RECORD
+from .planfiles_docs import ROLLBACK_RECORD
 
 
 def _copy_images(temp_dir: Path, database_url: str, bucket: str, storage_endpoint: str | None,

@@ -17,6 +17,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from .. import planfiles as pf
+from .. import planfiles_extracted as pfe
 from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
@@ -75,7 +76,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
     warnings: Spool[pf.NulWarning] = Spool(pf.NulWarning._make)
     senders: Counter[str] = Counter()
     total_messages = processed_messages = 0
-    with pf.ExtractedWriter(temp_dir, pf.now_iso()) as out:
+    with pfe.ExtractedWriter(temp_dir, pf.now_iso()) as out:
         out.chats(processed_chats, chat_skips)
         write_messages, write_skips = out.messages, out.skipped_messages
         outcome = rules.MessageOutcome
@@ -121,6 +122,6 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
             "dump_reader": choose_engine(),
         }
         out.finish(images, warnings, metadata)
-    pf.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
+    pfe.write_chat_links(temp_dir, cl.chat_links, per_part, options.link)
     return ExtractResult(metadata, chat_reasons, message_reasons, len(warnings), out.extracted_path,
                          out.skipped_path, mode)
