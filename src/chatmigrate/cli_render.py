@@ -1,6 +1,6 @@
 """How the command line shows things: consoles, the progress bar, step summaries, tables.
 
-Part of the CLI (with ``chatmigrate.cli``): the only modules that import rich. Owns the
+Part of the CLI (the ``cli*`` modules, see ``chatmigrate.cli``): the only one that imports rich. Owns the
 wording and layout of every summary; takes the library's result objects and prints.
 Every value that comes from a dump, a database, a file name or the user goes through
 :func:`safe` before it is interpolated into rich markup: markup is escaped and control

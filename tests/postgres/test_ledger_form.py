@@ -172,12 +172,12 @@ def test_a_chunked_load_skips_what_is_present_and_records_only_what_it_inserted(
 def test_a_manifest_that_cannot_be_written_says_the_load_is_committed(
         target: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     db, temp = target
-    from chatmigrate import planfiles
+    from chatmigrate import planfiles_created
 
     def broken(*_: Any, **__: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(planfiles, "write_created", broken)
+    monkeypatch.setattr(planfiles_created, "write_created", broken)
     with pytest.raises(LoadCommitted) as err:
         create(temp, db.url)
     assert "writing chats-created.json" in str(err.value)

@@ -28,7 +28,8 @@ import psycopg
 
 from ..phase6 import records as r
 from ..phase6.kinds import ROW_KINDS, ChatSchema, Outcome, RowKind
-from ..planfiles import CreatedChat, CreatedMedia, CreatedMessage, CreatedRows, CreatedRowsEncoded, EncodedItems
+from ..planfiles import CreatedChat, CreatedMedia, CreatedMessage, CreatedRows
+from ..planfiles_created import CreatedRowsEncoded, EncodedItems
 from ..progress import NO_PROGRESS, Progress
 from .copytext import copy_bool, copy_text, from_copy
 from .copytext import is_uuid as _UUID

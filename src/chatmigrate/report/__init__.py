@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import planfiles as pf
+from .. import planfiles_docs as pfd
 from ..errors import PhaseFileError
 from .facts import Facts, gather
 from .page import render
@@ -36,4 +37,4 @@ def write_report(temp_dir: Path) -> Path:
         raise PhaseFileError(temp_dir / pf.REPORT, "there is nothing to report: the folder holds none of "
                              f"{pf.MIGRATION_STATS}, {pf.VALIDATION_RESULTS}, {pf.CHATS_EXTRACTED}, {pf.IMPACT}",
                              "run `chatmigrate plan`, `run` or `validate` first, or pass the --temp-dir they used")
-    return pf.write_report(temp_dir, render(facts))
+    return pfd.write_report(temp_dir, render(facts))

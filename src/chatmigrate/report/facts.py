@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import planfiles as pf
+from .. import planfiles_docs as pfd
+from .. import planfiles_extracted as pfe
 from ..phase6.kinds import FAILING_VERDICTS
 
 Doc = dict[str, Any] | None
@@ -89,12 +91,12 @@ def gather(temp_dir: Path) -> Facts:
     """Everything the report shows, from the documents present in ``temp_dir``."""
     f = Facts(temp_dir)
     # read as plain dicts: a document written by an older version may lack a key (shown as "—")
-    stats: Doc = pf.read_if_present(temp_dir, pf.MIGRATION_STATS)
-    results: Doc = pf.read_if_present(temp_dir, pf.VALIDATION_RESULTS)
-    creation: Doc = pf.read_if_present(temp_dir, pf.CREATION_STATS)
-    meta: Doc = pf.read_extracted_metadata(temp_dir)  # type: ignore[assignment]
-    skipped = pf.read_skipped_summary(temp_dir)
-    f.impact = pf.read_if_present(temp_dir, pf.IMPACT)
+    stats: Doc = pfd.read_if_present(temp_dir, pf.MIGRATION_STATS)
+    results: Doc = pfd.read_if_present(temp_dir, pf.VALIDATION_RESULTS)
+    creation: Doc = pfd.read_if_present(temp_dir, pf.CREATION_STATS)
+    meta: Doc = pfe.read_extracted_metadata(temp_dir)  # type: ignore[assignment]
+    skipped = pfe.read_skipped_summary(temp_dir)
+    f.impact = pfd.read_if_present(temp_dir, pf.IMPACT)
     for name, doc, keys in ((pf.MIGRATION_STATS, stats, ("completed_at",)),
                             (pf.VALIDATION_RESULTS, results, ("validated_at",)),
                             (pf.CREATION_STATS, creation, ("completed_at",)),
@@ -106,7 +108,7 @@ def gather(temp_dir: Path) -> Facts:
     f.run_success = stats.get("success") if stats else None
     if meta:
         f.alerts = list(meta.get("alerts", []))
-        f.months = pf.messages_by_month(temp_dir)
+        f.months = pfe.messages_by_month(temp_dir)
     if results:
         f.is_valid = bool(results["is_valid"])
         f.sql_checks = list(results.get("sql_checks", []))

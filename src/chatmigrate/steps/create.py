@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import planfiles as pf
+from .. import planfiles_created as pfc
+from .. import planfiles_docs as pfd
+from .. import planfiles_extracted as pfe
 from ..errors import LoadCommitted as LoadCommitted  # importable here too
 from ..errors import ThresholdExceeded as ThresholdExceeded
 from ..phase6.kinds import ROW_KINDS, ChatSchema, LinkMode, Outcome, chat_schema, link_suits
@@ -103,7 +106,7 @@ def stats_doc(c: LoadCounts, seconds: float, committed: bool) -> pf.CreationStat
 
 def _write_failures(temp_dir: Path, ld: Loader) -> Path:
     c = ld.counts
-    return pf.write_failures(temp_dir, {kind: ld.failures(kind) for kind in ROW_KINDS},
+    return pfc.write_failures(temp_dir, {kind: ld.failures(kind) for kind in ROW_KINDS},
                              {"failed_chats": c.chats.failed, "failed_messages": c.messages.failed,
                               "failed_media": c.media.failed})
 
@@ -126,7 +129,7 @@ def _dump_identity(meta: pf.ExtractMetadata) -> tuple[str | None, str | None]:
 
 def check_temp_dir_dump(temp_dir: Path, sha: str | None, allow_another_dump: bool) -> None:
     """The temp dir's step 2 report must come from the same dump (else its run is another one)."""
-    run_id, other = pf.read_created_run(temp_dir)
+    run_id, other = pfc.read_created_run(temp_dir)
     if run_id is not None and other != sha and not allow_another_dump:
         raise pf.PhaseFileError(
             temp_dir / pf.CHATS_CREATED, f"it reports run {run_id} of another dump (sha256 {(other or 'unknown')[:12]})",
@@ -154,7 +157,7 @@ def create(
     started = time.perf_counter()
     progress.start(f"reading {pf.CHATS_EXTRACTED} (step 1's chats and images)", None)
     try:
-        ext = pf.read_extracted(temp_dir)
+        ext = pfe.read_extracted(temp_dir)
     finally:
         progress.finish()
     stamp = ext.path.stat()
@@ -186,10 +189,10 @@ def create(
             if counts.chats.failed or counts.messages.failed or counts.media.failed:
                 failed_path = _write_failures(temp_dir, ld)
             else:
-                pf.remove_failures(temp_dir)
+                pfc.remove_failures(temp_dir)
             if counts.error_rate > max_error_rate:
                 ld.rollback()
-                pf.write_creation_stats(temp_dir, stats_doc(counts, time.perf_counter() - started, False))
+                pfd.write_creation_stats(temp_dir, stats_doc(counts, time.perf_counter() - started, False))
                 raise ThresholdExceeded(counts.error_rate, max_error_rate, temp_dir / pf.FAILED_CREATION)
             ld.insert(run_id)
             ld.commit()
@@ -204,7 +207,7 @@ def create(
         try:
             # the manifest is read from the load's session (its staging tables) in a thread, while the
             # indexes are built on a second connection: both are mostly the server's work, on two cores
-            writer = _Background(pf.write_created, temp_dir, {o: ld.encoded_rows(o) for o in Outcome},
+            writer = _Background(pfc.write_created, temp_dir, {o: ld.encoded_rows(o) for o in Outcome},
                                  manifest_metadata(ld.counts, int(seconds * 1000)), run_id=run_id, dump_sha256=sha)
             try:  # after the load's commit, the lock still held
                 what = "index creation" if indexes else "the statistics' update"
@@ -220,11 +223,11 @@ def create(
         except BaseException as exc:
             stats["indexes_built"] = False
             stats["error"] = f"{what} failed or was interrupted after the load's commit"
-            pf.write_creation_stats(temp_dir, stats)
+            pfd.write_creation_stats(temp_dir, stats)
             raise LoadCommitted(run_id, *committed_counts(counts), what, exc) from exc
         lock.release(conn)
     stats["indexes_built"] = bool(built)
-    pf.write_creation_stats(temp_dir, stats)
+    pfd.write_creation_stats(temp_dir, stats)
     return CreateResult(counts, seconds, True, built, stats, failed_path, triggers, run_id)
 
 
@@ -267,7 +270,7 @@ class _Background:
         return self._error
 
 
-def _after_waiting(temp_dir: Path, ext: pf.Extracted, stamp: Any) -> pf.Extracted:
+def _after_waiting(temp_dir: Path, ext: pfe.Extracted, stamp: Any) -> pfe.Extracted:
     """Step 1's file once the lock is ours: a rollback may have removed it, or an extract replaced it."""
     try:
         now = ext.path.stat()
@@ -275,5 +278,5 @@ def _after_waiting(temp_dir: Path, ext: pf.Extracted, stamp: Any) -> pf.Extracte
         raise pf.PhaseFileError(ext.path, "it was removed while create waited for another chatmigrate process "
                                 "(a rollback) to finish", "nothing was written; re-run extract, then create") from None
     if (now.st_ino, now.st_mtime_ns, now.st_size) != (stamp.st_ino, stamp.st_mtime_ns, stamp.st_size):
-        return pf.read_extracted(temp_dir)
+        return pfe.read_extracted(temp_dir)
     return ext

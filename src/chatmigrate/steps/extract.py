@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import planfiles as pf
+from .. import planfiles_extracted as pfe
 from ..dump.engine import choose as choose_engine
 from ..phase6 import records as r
 from ..phase6 import rules
@@ -79,7 +80,7 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
     warnings: Spool[pf.NulWarning] = Spool(pf.NulWarning._make)
     senders: Counter[str] = Counter()
     total_messages = processed_messages = 0
-    with pf.ExtractedWriter(temp_dir, pf.now_iso()) as out:
+    with pfe.ExtractedWriter(temp_dir, pf.now_iso()) as out:
         out.chats(processed_chats, chat_skips)
         write_messages, write_skips = out.messages, out.skipped_messages
         outcome = rules.MessageOutcome
@@ -130,6 +131,6 @@ def _extract(dump: str, temp_dir: Path, inputs: PhaseInputs, options: Step1Optio
         }
         out.finish(images, warnings, metadata)
     parts: ChainMap[Any, int] = ChainMap(per_chat, dict(per_part))  # a plain dict: a Counter gives 0 for any key
-    pf.write_chat_links(temp_dir, cl.chat_links, parts, options.link)
+    pfe.write_chat_links(temp_dir, cl.chat_links, parts, options.link)
     return ExtractResult(metadata, chat_reasons, message_reasons, len(warnings), out.extracted_path,
                          out.skipped_path, mode)

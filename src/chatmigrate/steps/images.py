@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import planfiles as pf
+from .. import planfiles_created as pfc
+from .. import planfiles_docs as pfd
+from .. import planfiles_extracted as pfe
 from ..errors import LedgerError, UsageError
 from ..postgres import db, ledger, objects
 from ..storage.checks import Limits
@@ -56,7 +59,7 @@ class ImagesResult:
 
 
 def _run_id(temp_dir: Path) -> int:
-    run_id, _ = pf.read_created_run(temp_dir)
+    run_id, _ = pfc.read_created_run(temp_dir)
     if run_id is None:
         raise UsageError(f"{temp_dir / pf.CHATS_CREATED} is missing or names no ledger run, so the migrated "
                          f"images are unknown: {ADVICE_CREATE}.")
@@ -95,7 +98,7 @@ def images(temp_dir: Path, url: str, storage: StorageConfig, *, source_endpoint:
     if workers < 1:
         raise UsageError("--workers must be at least 1.")
     run_id = _run_id(temp_dir)
-    urls = {md.message_id: md.source_url for md in pf.read_extracted(temp_dir).media}
+    urls = {md.message_id: md.source_url for md in pfe.read_extracted(temp_dir).media}
     source = make_source(source_endpoint, source_dir, storage.timeout)
     target = Target(storage)
     with db.connect(url, autocommit=True) as conn:
@@ -144,7 +147,7 @@ def images(temp_dir: Path, url: str, storage: StorageConfig, *, source_endpoint:
                        for r in results],
         }
         with objects.report_lock(conn):
-            report = pf.write_images_copied(temp_dir, doc)
+            report = pfd.write_images_copied(temp_dir, doc)
     return ImagesResult(run_id, storage.bucket, results, totals, report, seconds)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import planfiles as pf
+from .. import planfiles_docs as pfd
 from ..phase6 import records as r
 from ..phase6.docs import ModeImpact
 from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
@@ -89,6 +90,6 @@ def plan(dump: str, temp_dir: Path, *, url: str | None = None, link: LinkMode | 
     options = Step1Options(source_tz, progress=progress)
     for each in plan_order(mode):
         doc["modes"][each] = over_dump(dump, inputs, options.with_link(each), _one_mode, keep_people=True)
-    doc["path"] = str(pf.write_impact(temp_dir, doc))
+    doc["path"] = str(pfd.write_impact(temp_dir, doc))
     write_report(temp_dir)  # phase-6-report.html: the impact, with whatever else the folder holds
     return doc

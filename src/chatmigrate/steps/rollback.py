@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import planfiles as pf
+from .. import planfiles_created as pfc
+from .. import planfiles_docs as pfd
 from ..errors import LedgerError, UsageError
 from ..postgres import db, ledger, lock, preflight
 from ..postgres.rollback import RollbackCounts, count_all, rollback_run, wipe_all
@@ -34,7 +36,7 @@ def _choose(temp_dir: Path, run_id: int | None) -> int:
             "pass the --temp-dir of the run or --run ID (the ledger table chatmigrate.runs lists them), "
             "or use --all --yes to delete every chat, message and chat image."
         )
-    named, _ = pf.read_created_run(temp_dir)
+    named, _ = pfc.read_created_run(temp_dir)
     if named is None:
         raise UsageError(f"{manifest} names no ledger run (it was not written by this chatmigrate's create): "
                          "pass --run ID (the ledger table chatmigrate.runs lists the runs).")
@@ -81,8 +83,8 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False, run_id: int 
                 f"the target {db.redact(url)} has no ledger (schema chatmigrate): no run of chatmigrate "
                 "has committed rows to it, so there is nothing to roll back; nothing was deleted.")
         files = RolledBackFiles()
-        if temp_dir.is_dir() and (chosen is None or pf.read_created_run(temp_dir)[0] == chosen):
-            files.folder = pf.new_rollback_folder(temp_dir, "all" if chosen is None else f"run-{chosen}")
+        if temp_dir.is_dir() and (chosen is None or pfc.read_created_run(temp_dir)[0] == chosen):
+            files.folder = pfd.new_rollback_folder(temp_dir, "all" if chosen is None else f"run-{chosen}")
         try:
             if chosen is None:
                 counts = wipe_all(conn, keep_indexes=keep_indexes, progress=progress)
@@ -93,7 +95,7 @@ def rollback(temp_dir: Path, url: str, *, everything: bool = False, run_id: int 
                 files.folder.rmdir()  # still empty: nothing was deleted, so no record
             raise
         if files.folder is not None:
-            files.moved = pf.move_phase_outputs(temp_dir, files.folder)
-            pf.write_rollback_record(files.folder, _record(counts, chosen is None, files.moved))
+            files.moved = pfd.move_phase_outputs(temp_dir, files.folder)
+            pfd.write_rollback_record(files.folder, _record(counts, chosen is None, files.moved))
         lock.release(conn)
     return counts, files

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import planfiles as pf
+from .. import planfiles_docs as pfd
 from ..errors import ChatmigrateError, LinkModeRefused
 from ..phase6.kinds import ChatSchema, LinkMode, chat_schema
 from ..postgres import db, ledger
@@ -127,7 +128,7 @@ def run(
         stats["duration_seconds"] = round(time.perf_counter() - t0, 3)
         stats["success"] = success
         stats["steps"] = steps
-        pf.write_migration_stats(temp_dir, stats)
+        pfd.write_migration_stats(temp_dir, stats)
         write_report(temp_dir)  # phase-6-report.html, from the files just written
         return stats
 

@@ -29,11 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import planfiles as pf
+from .. import planfiles_docs as pfd
+from .. import planfiles_extracted as pfe
 from ..phase6 import records as r
 from ..phase6 import rules
 from ..phase6.compact import Spool
 from ..phase6.kinds import COUNTED_ONLY, FAILING_VERDICTS, FINDINGS, ChatSchema, LinkMode, chat_schema
 from ..postgres import checks, db, suite
+from ..postgres.suite_checks import Check
 from ..progress import NO_PROGRESS, Progress
 from ..report import write_report
 from .classify import Classified, load_phase_inputs, over_dump
@@ -69,7 +72,7 @@ class _Checking:
     def __init__(self, url: str, snapshot: str, chat_schema: ChatSchema, progress: Progress) -> None:
         self.url, self.snapshot, self.chat_schema, self.progress = url, snapshot, chat_schema, progress
         todo = suite.checks_for(chat_schema)
-        self.pending: deque[tuple[int, suite.Check]] = deque(enumerate(todo))
+        self.pending: deque[tuple[int, Check]] = deque(enumerate(todo))
         self.results: list[suite.CheckResult | None] = [None] * len(todo)
         self.total = len(checks.STEPS) + len(todo)
         self.done = 0
@@ -187,7 +190,7 @@ def stage(dump: str, temp_dir: Path, url: str, *, source_tz: str | None = None,
     try:
         db.require_tables(conn, url)
         schema = chat_schema(db.chat_schema(conn))
-        extracted_meta = pf.read_extracted_metadata(temp_dir)
+        extracted_meta = pfe.read_extracted_metadata(temp_dir)
         # step 1's mode; without its file, the one run would use on this target
         link: LinkMode = extracted_meta["link_mode"] if extracted_meta else resolve(None, schema).link
         options = Step1Options(source_tz or (extracted_meta.get("source_timezone") if extracted_meta else None), link,
@@ -343,7 +346,7 @@ def check(expected: Expected, *, max_listed: int = MAX_LISTED, storage: StorageC
         "validation_errors": errors,
     }
     cast(dict[str, Any], doc).update(stored)  # the image fields (NotRequired in ValidationResults)
-    path = pf.write_validation_results(temp_dir, doc)
+    path = pfd.write_validation_results(temp_dir, doc)
     return ValidateResult(is_valid, doc, results, path)
 
 
