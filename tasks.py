@@ -6,9 +6,10 @@
     python3 tasks.py lint             # ruff (src, tests, bench) and mypy --strict (src)
 
 The virtual environment lives in .venv and is (re)installed whenever pyproject.toml,
-setup.py or the C extension's source changes (the editable install compiles
-chatmigrate.dump._native in place; without a C compiler it warns and the pure-Python
-reader runs). Everything else is ordinary: `.venv/bin/chatmigrate --help`.
+setup.py or the C extensions' sources change (the editable install compiles
+chatmigrate.dump._native and chatmigrate.phase6._compact in place; without a C compiler it
+warns, and the pure-Python reader and plain dicts run). Everything else is ordinary:
+`.venv/bin/chatmigrate --help`.
 """
 
 from __future__ import annotations
