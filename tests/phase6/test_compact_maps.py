@@ -159,6 +159,95 @@ def test_keys_can_be_iterated_while_the_map_grows_and_cycles_through_it_are_coll
     assert gc.collect() >= 1
 
 
+class Str(str):
+    __slots__ = ()
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_str_subclass_is_the_same_key_as_its_text(engine, shape):
+    """A dict finds ``Str(k)`` and ``k`` as one key; the packed map read only compact str as UUID
+    text, so ``m[Str(k)]`` missed a packed ``k`` and ``m[Str(k)] = v`` made a second entry."""
+    m, model = SHAPES[shape][0](), {}
+    v = values_for(shape, U[0])[0]
+    m[U[0]] = model[U[0]] = v
+    assert Str(U[0]) in m and m[Str(U[0])] == v and m.get(Str(U[0])) == v
+    m[Str(U[0])] = model[Str(U[0])] = v
+    m[Str(U[1])] = model[Str(U[1])] = v
+    same_as(m, model)
+    assert U[1] in m
+    del m[Str(U[0])], model[Str(U[0])]
+    del m[U[1]], model[U[1]]
+    same_as(m, model)
+
+
+class Meddler:
+    """A template constant whose ``==`` -- run while a value is checked for its shape -- acts (once)."""
+
+    def __init__(self, act: Callable[[], None] | None = None) -> None:
+        self.act = act
+
+    def __eq__(self, other: object) -> bool:
+        act, self.act = self.act, None
+        if act is not None:
+            act()
+        return other is self
+
+    __hash__ = object.__hash__
+
+
+def test_a_constant_fields_eq_that_changes_the_map_while_a_value_is_stored(packed):
+    """Storing a value the map does not pack, over a packed one, marked the packed entry found
+    *before* checking the value; the check's ``==`` had moved the entries (a write after free)
+    or deleted that entry already (counted out twice: ``len`` one short)."""
+    keys = [str(uuid.UUID(int=n + 1)) for n in range(600)]
+    m: Any = compact.uuid_map(Meddler())
+    model: dict[str, Any] = {}
+    m[keys[0]] = model[keys[0]] = None
+
+    def grow() -> None:
+        for k in keys[2:]:
+            m[k] = model[k] = None
+
+    m[keys[0]] = model[keys[0]] = Meddler(grow)
+    same_as(m, model)
+    m[keys[1]] = model[keys[1]] = None
+
+    def delete() -> None:
+        del m[keys[1]], model[keys[1]]
+
+    m[keys[1]] = model[keys[1]] = Meddler(delete)
+    same_as(m, model)
+
+
+def test_a_collection_that_changes_the_map_while_a_value_is_built(packed):
+    """Reading a packed route allocates its TargetChat, which can run a collection and so Python
+    code (gc.callbacks, a finalizer) that grows the map: the entry was read after it had moved
+    (a read after free, which the ASan run in test_compact_sanitized.py catches)."""
+    keys = [str(uuid.UUID(int=n + 1)) for n in range(1000)]
+    m, model = compact.route_map(), {}
+    for k in keys[:10]:
+        m[k] = model[k] = r.TargetChat(k, None, "", "", keys[1], keys[2])
+    fired = []
+
+    def collecting(phase: str, info: object) -> None:
+        if phase == "start" and not fired:
+            fired.append(phase)
+            for k in keys[10:]:
+                m[k] = model[k] = r.TargetChat(k, None, "", "", None, keys[3])
+
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(collecting)
+    gc.set_threshold(1)
+    try:
+        got = [m[keys[0]], m.get(keys[5])]
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(collecting)
+    assert fired, "no collection ran while the value was built"
+    assert got == [model[keys[0]], model[keys[5]]]
+    same_as(m, model)
+
+
 OPS = st.lists(st.tuples(st.sampled_from(["set", "del", "get"]), st.sampled_from(KEYS), st.integers(0, 20)),
                max_size=60)
 

@@ -51,9 +51,14 @@ static inline int hexval(unsigned char c) {
     return -1;
 }
 
-/* 1 and the 16 bytes if `s` is a canonical lowercase UUID text, else 0. */
+/* 1 and the 16 bytes if `s` is a canonical lowercase UUID text, else 0. A str subclass is
+ * read by its text too (it is not compact, but equal to the str, so the same dict key). */
 static int parse_uuid(PyObject *s, unsigned char out[16]) {
-    if (!PyUnicode_Check(s) || !PyUnicode_IS_COMPACT_ASCII(s) || PyUnicode_GET_LENGTH(s) != 36) return 0;
+    if (!PyUnicode_Check(s)) return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    if (!PyUnicode_IS_READY(s)) return 0;
+#endif
+    if (!PyUnicode_IS_ASCII(s) || PyUnicode_GET_LENGTH(s) != 36) return 0;
     const unsigned char *p = PyUnicode_1BYTE_DATA(s);
     int j = 0;
     for (int i = 0; i < 36; i++) {
@@ -351,8 +356,12 @@ static PyObject *field_value(UuidMap *self, int i, const unsigned char *e, PyObj
     }
 }
 
-/* The value of a packed entry (a new reference); `key` is its key's text. */
-static PyObject *unpack(UuidMap *self, const unsigned char *e, PyObject *key) {
+/* The value of a packed entry (a new reference); `key` is its key's text. The entry is
+ * copied first: allocating the value can run a collection, and so Python code (a finalizer,
+ * gc.callbacks) that grows the map and moves its entries. */
+static PyObject *unpack(UuidMap *self, const unsigned char *entry, PyObject *key) {
+    unsigned char e[HEADER + MAX_FIELDS * 16];
+    memcpy(e, entry, self->table.esize);
     if (e[16] == TAG_NONE) Py_RETURN_NONE;
     if (self->cls == NULL) return field_value(self, 0, e, key);
     int n = self->nfields;
@@ -406,8 +415,8 @@ static int map_ass_subscript(UuidMap *self, PyObject *key, PyObject *value) {
     if (!ready(self)) return -1;
     unsigned char k[16];
     int canonical = parse_uuid(key, k);
-    unsigned char *e = canonical ? packed(self, key) : NULL;
     if (value == NULL) { /* del m[key] */
+        unsigned char *e = canonical ? packed(self, key) : NULL;
         if (e != NULL) {
             e[16] = TAG_DELETED;
             self->live--;
@@ -422,6 +431,8 @@ static int map_ass_subscript(UuidMap *self, PyObject *key, PyObject *value) {
             return PyDict_DelItem(self->overflow, key);
         return PyErr_Occurred() ? -1 : 0;
     }
+    /* looked up only now: pack() may have run Python code (a constant field's ==) that changed the map */
+    unsigned char *e = canonical ? packed(self, key) : NULL;
     if (e != NULL) { /* was packed, is not any more */
         e[16] = TAG_DELETED;
         self->live--;
