@@ -32,7 +32,7 @@ from types import FrameType
 
 import click
 
-from . import __version__
+from . import __version__, allocator
 from .cli_render import err, safe
 from .errors import NOTHING_COMMITTED, ChatmigrateError, Terminated
 from .eventlog import EventLog
@@ -132,6 +132,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
+    allocator.settle()  # large buffers in mappings of their own: freed memory goes back to the system
     signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(prog_name="chatmigrate", standalone_mode=False)

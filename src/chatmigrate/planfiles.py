@@ -43,7 +43,7 @@ from . import jsonstream as s
 from .errors import PhaseFileError as PhaseFileError  # defined with every error; importable here
 from .phase6 import kinds as k  # noqa: F401 (tests reach the kinds as planfiles.k)
 from .phase6 import records as r
-from .phase6.compact import id_map, id_set
+from .phase6.compact import id_map, id_set, trim
 from .phase6.docs import CreationStats as CreationStats  # the documents' shapes, re-exported
 from .phase6.docs import ExtractMetadata as ExtractMetadata
 from .phase6.docs import Impact as Impact
@@ -135,6 +135,7 @@ def read_phase_inputs(temp_dir: Path) -> PhaseInputs:
     migrated, total = streamed
     if not migrated:
         raise PhaseFileError(bpath, "it lists no booking with success: true", ADVICE_PHASE4)
+    trim(mapping)
     return PhaseInputs(mapping, migrated, total)
 
 
@@ -143,6 +144,7 @@ def _migrated(results: Iterable[Any]) -> Collection[str]:
     for x in results:
         if isinstance(x, dict) and x.get("success") is True and x.get("id"):
             ids[str(x["id"]).strip().lower()] = True
+    trim(ids)
     return ids.keys()
 
 
@@ -188,6 +190,7 @@ def _migrated_streamed(path: Path) -> tuple[Collection[str], int] | None:
         return None
     if not isinstance(doc, dict) or doc.get("results") != []:
         return None
+    trim(ids)
     return ids.keys(), total
 
 

@@ -122,17 +122,27 @@ def test_values_of_the_declared_shape_are_packed_and_others_kept_as_they_are(pac
 
 def test_chats_routes_and_bookings_take_a_few_dozen_bytes_each(packed):
     people = [str(uuid.uuid4()) for _ in range(1000)]
-    m = compact.route_map()
+    m, own = compact.route_map(), compact.route_map(own_ids=True)
     n = 200_000
     for i in range(n):
-        m[str(uuid.uuid4())] = None if i % 6 == 0 else r.TargetChat(
+        k = str(uuid.uuid4())
+        m[k] = None if i % 6 == 0 else r.TargetChat(
             str(uuid.uuid4()), None, "", "", people[i % 1000], people[(i * 7) % 1000])
-    assert sys.getsizeof(m) / n < 60  # a dict of the same holds ~270 bytes a chat
+        own[k] = None if i % 6 == 0 else r.TargetChat(k, None, "", "", people[i % 1000], people[(i * 7) % 1000])
+    growing = sys.getsizeof(m)
+    compact.trim(m)
+    compact.trim(own)
+    assert sys.getsizeof(m) < growing
+    assert sys.getsizeof(m) / n < 55  # a dict of the same holds ~270 bytes a chat
+    assert sys.getsizeof(own) / n < 40 and own.stats()["overflow"] == 0  # type: ignore[attr-defined]
+    assert all(own[k] == m[k]._replace(id=k) if m[k] else own[k] is None for k in list(m)[:1000])
+    m[str(uuid.uuid4())] = None  # still usable after trim
+    assert len(m) == n + 1
     booked = compact.booking_map()
     for i in range(n):
         k = str(uuid.uuid4())
         booked[k] = r.LegacyBooking(k, people[i % 1000], people[(i * 3) % 1000], None, None)
-    assert sys.getsizeof(booked) / n < 40
+    assert sys.getsizeof(booked) / n < 45  # 27 bytes an entry, its slot, and room to grow (not trimmed: short-lived)
 
 
 def test_without_the_extension_or_when_switched_off_the_lookups_are_dicts(monkeypatch):

@@ -88,6 +88,53 @@ static PyObject *format_uuid(const unsigned char k[16]) {
     return s;
 }
 
+/* The tables' arrays are mapped from the system directly (mmap; mremap to grow or trim on
+ * Linux), not taken from malloc's heap: arrays of tens of MB regrown many times there leave
+ * freed holes that the process keeps (measured: 240 MB resident instead of 130 MB after the
+ * lookups of 10M messages were built). Elsewhere, and under AddressSanitizer (which watches
+ * malloc's blocks, not mappings), they come from PyMem_Raw*. */
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(__SANITIZE_ADDRESS__)
+#include <sys/mman.h>
+#define MAPPED 1
+#endif
+
+static void *region_alloc(size_t size) { /* zero-filled; NULL if it cannot */
+#ifdef MAPPED
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    return PyMem_RawCalloc(1, size);
+#endif
+}
+
+static void region_free(void *p, size_t size) {
+    if (p == NULL) return;
+#ifdef MAPPED
+    munmap(p, size);
+#else
+    (void)size;
+    PyMem_RawFree(p);
+#endif
+}
+
+/* p (of old bytes, or NULL) resized to size bytes, its content kept; NULL if it cannot (p stays). */
+static void *region_resize(void *p, size_t old, size_t size) {
+    if (p == NULL) return region_alloc(size);
+#if defined(MAPPED) && defined(MREMAP_MAYMOVE)
+    void *q = mremap(p, old, size, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+#elif defined(MAPPED)
+    void *q = region_alloc(size);
+    if (q == NULL) return NULL;
+    memcpy(q, p, old < size ? old : size);
+    munmap(p, old);
+    return q;
+#else
+    (void)old;
+    return PyMem_RawRealloc(p, size);
+#endif
+}
+
 /* An open-addressing index of 16-byte keys stored in a dense array of fixed-size entries. */
 typedef struct {
     unsigned char *entries;
@@ -97,8 +144,8 @@ typedef struct {
 } Table;
 
 static void table_free(Table *t) {
-    PyMem_RawFree(t->entries);
-    PyMem_RawFree(t->slots);
+    region_free(t->entries, t->cap * t->esize);
+    region_free(t->slots, t->mask ? (t->mask + 1) * sizeof(uint32_t) : 0);
     t->entries = NULL;
     t->slots = NULL;
     t->n = t->cap = t->mask = 0;
@@ -122,9 +169,9 @@ static unsigned char *table_find(const Table *t, const unsigned char *k) {
 
 static int table_grow_slots(Table *t) {
     size_t cap = t->mask ? (t->mask + 1) * 2 : 64;
-    uint32_t *slots = PyMem_RawCalloc(cap, sizeof(uint32_t));
+    uint32_t *slots = region_alloc(cap * sizeof(uint32_t));
     if (slots == NULL) return -1;
-    PyMem_RawFree(t->slots);
+    region_free(t->slots, t->mask ? (t->mask + 1) * sizeof(uint32_t) : 0);
     t->slots = slots;
     t->mask = cap - 1;
     for (size_t e = 0; e < t->n; e++) t->slots[table_probe(t, t->entries + e * t->esize)] = (uint32_t)(e + 1);
@@ -144,8 +191,8 @@ static unsigned char *table_add(Table *t, const unsigned char *k, int *added) {
     size_t i = table_probe(t, k);
     if (t->slots[i]) return t->entries + (size_t)(t->slots[i] - 1) * t->esize;
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap + t->cap / 2 : 64;
-        unsigned char *entries = PyMem_RawRealloc(t->entries, cap * t->esize);
+        size_t cap = t->cap ? t->cap + t->cap / 4 : 64; /* room for a quarter more: trim() returns it */
+        unsigned char *entries = region_resize(t->entries, t->cap * t->esize, cap * t->esize);
         if (entries == NULL) return (unsigned char *)PyErr_NoMemory();
         t->entries = entries;
         t->cap = cap;
@@ -464,6 +511,24 @@ static PyObject *map_sizeof(UuidMap *self, PyObject *Py_UNUSED(ignored)) {
     return PyLong_FromSize_t(n);
 }
 
+/* Give back the room kept for growth (a third of the entries at most): once a map is built. */
+static void table_trim(Table *t) {
+    if (t->cap > t->n && t->n > 0) {
+        unsigned char *entries = region_resize(t->entries, t->cap * t->esize, t->n * t->esize);
+        if (entries != NULL) { /* else it keeps its room: nothing is lost */
+            t->entries = entries;
+            t->cap = t->n;
+        }
+    }
+}
+
+static PyObject *map_trim(UuidMap *self, PyObject *Py_UNUSED(ignored)) {
+    if (!ready(self)) return NULL;
+    table_trim(&self->table);
+    table_trim(&self->pool);
+    Py_RETURN_NONE;
+}
+
 static PyObject *map_stats(UuidMap *self, PyObject *Py_UNUSED(ignored)) {
     if (!ready(self)) return NULL;
     return Py_BuildValue("{snsnsnsn}", "packed", self->live, "overflow", PyDict_GET_SIZE(self->overflow),
@@ -492,6 +557,7 @@ static PyObject *map_iter(UuidMap *self) {
 }
 
 static PyObject *keyiter_next(KeyIter *it) {
+    if (!ready(it->map)) return NULL; /* cleared by the collector (a cycle through the map) */
     Table *t = &it->map->table;
     while (it->rest == NULL && it->next < t->n) {
         const unsigned char *e = t->entries + it->next++ * t->esize;
@@ -532,6 +598,7 @@ static PyMethodDef map_methods[] = {
     {"get", (PyCFunction)(void (*)(void))map_get, METH_FASTCALL, "get(key, default=None)"},
     {"__sizeof__", (PyCFunction)map_sizeof, METH_NOARGS, "bytes held, the packed arrays included"},
     {"stats", (PyCFunction)map_stats, METH_NOARGS, "how many entries are packed, in the overflow, pooled"},
+    {"trim", (PyCFunction)map_trim, METH_NOARGS, "give back the room kept for growth (the map stays usable)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -185,10 +185,19 @@ def id_map() -> MutableMapping[str, str]:
     return uuid_map(UUID)
 
 
-def route_map() -> MutableMapping[str, r.ChatRoute]:
+def route_map(own_ids: bool = False) -> MutableMapping[str, r.ChatRoute]:
     """Legacy chat id -> its route: None (skipped), what the message rules read of a
-    target chat (``rules.message_route``: id and people) or a recover-mode Route."""
-    return uuid_map((UUID, None, "", "", POOLED, POOLED), r.TargetChat)
+    target chat (``rules.message_route``: id and people) or a recover-mode Route.
+    ``own_ids``: the target chats keep their legacy chats' ids (strict mode), so the id is
+    the key and is not stored again (a route with another id is kept, less compactly)."""
+    return uuid_map((KEY if own_ids else UUID, None, "", "", POOLED, POOLED), r.TargetChat)
+
+
+def trim(m: object) -> None:
+    """Give back the room a packed mapping keeps for growth, once it is built (20% of it)."""
+    done = getattr(m, "trim", None)
+    if done is not None:
+        done()
 
 
 def pair_map() -> MutableMapping[str, tuple[str | None, str | None]]:

@@ -57,13 +57,13 @@ class Linked(NamedTuple):
     routes: MutableMapping[str, r.ChatRoute]  # legacy chat id -> where its messages go (compact.route_map)
 
 
-def _linked() -> Linked:
-    return Linked(Spool(r.TargetChat._make), Spool(r.Skip._make), Spool(ChatLink._make), route_map())
+def _linked(own_ids: bool = False) -> Linked:
+    return Linked(Spool(r.TargetChat._make), Spool(r.Skip._make), Spool(ChatLink._make), route_map(own_ids))
 
 
 def link_strict(chats: Iterable[r.LegacyChat], lk: Lookups) -> Linked:
     """The plan's rule: a chat migrates with its own booking_id (``rules.classify_chat``)."""
-    out = _linked()
+    out = _linked(own_ids=True)  # a target chat keeps its legacy chat's id
     for chat in chats:
         outcome = classify_chat(chat, lk)
         key = low(chat.id) or ""

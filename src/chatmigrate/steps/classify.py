@@ -22,7 +22,7 @@ from ..dump import DumpReader, Row
 from ..errors import UsageError
 from ..phase6 import links, rules
 from ..phase6 import records as r
-from ..phase6.compact import Spool, booking_map, pair_map
+from ..phase6.compact import Spool, booking_map, pair_map, trim
 from ..phase6.kinds import LinkMode
 from ..planfiles import PhaseInputs, read_phase_inputs
 from ..progress import Progress
@@ -128,9 +128,9 @@ def classify_dump(
     tables = ("booking", "chat", "message") if single_pass else ("booking", "chat")
     reader = DumpReader(dump, tables, progress=opts.progress, required_columns=r.REQUIRED_COLUMNS)
     batches = reader.batches()
-    trim = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
+    narrow = opts.link != "recover"  # only recover reads a booking's chat_id and created_at
     # compact (a few dozen bytes a booking) where trimmed: recover's created_at is kept as text
-    bookings: MutableMapping[str, r.LegacyBooking] = booking_map() if trim else {}
+    bookings: MutableMapping[str, r.LegacyBooking] = booking_map() if narrow else {}
     chats: Spool[r.LegacyChat] = Spool(r.LegacyChat._make)  # only iterated: kept in a temporary file
     people = pair_map()
     active = 0
@@ -142,7 +142,7 @@ def classify_dump(
         if table == "booking":
             for row in rows:
                 b = rules.legacy_booking(row.values)
-                bookings[b.id] = _trimmed(b) if trim else b
+                bookings[b.id] = _trimmed(b) if narrow else b
         elif table == "chat":
             for row in rows:
                 c = rules.legacy_chat(row.values)
@@ -157,6 +157,7 @@ def classify_dump(
         _require_tables(reader, dump)
     lk = rules.Lookups(bookings, inputs.migrated, inputs.mapping, opts.tz)
     linked = _LINKERS[opts.link](chats, lk)
+    trim(linked.routes)  # built: only read from now on
     total_chats, total_bookings = len(chats), len(bookings)
     chats.close()
     del lk, bookings
