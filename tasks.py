@@ -4,6 +4,7 @@
     python3 tasks.py demo [ARGS...]   # create .venv, install chatmigrate, run the demo
     python3 tasks.py test [ARGS...]   # create .venv, install chatmigrate + test deps, run pytest
     python3 tasks.py lint             # ruff (src, tests, bench) and mypy --strict (src)
+    python3 tasks.py fuzz [SECONDS]   # the dump readers' differential fuzz target (atheris), 60 s
 
 The virtual environment lives in .venv and is (re)installed whenever pyproject.toml,
 setup.py or the C extensions' sources change (the editable install compiles
@@ -44,7 +45,7 @@ def ensure_env(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "fuzz"}:
         print(__doc__)
         return 2
     task, rest = argv[0], argv[1:]
@@ -57,6 +58,10 @@ def main(argv: list[str]) -> int:
         ruff = subprocess.call([str(BIN / "ruff"), "check", "src", "tests", "bench", "tasks.py", "setup.py"], cwd=ROOT)
         mypy = subprocess.call([str(BIN / "mypy")], cwd=ROOT)
         return ruff or mypy
+    if task == "fuzz":
+        ensure_env("test,demo,fuzz")
+        seconds = rest[0] if rest else "60"
+        return subprocess.call([str(BIN / "python"), "bench/fuzz_reader.py", "--seconds", seconds, *rest[1:]], cwd=ROOT)
     ensure_env("demo")
     return subprocess.call([str(BIN / "chatmigrate"), "demo", *rest], cwd=ROOT)
 
